@@ -1,0 +1,119 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { LeaseLostError } from '../src/errors.ts';
+import { MetricsRegistry } from '../src/observability/metrics.ts';
+import { instrumentRunner, type ObservableRunner } from '../src/observability/runner-metrics.ts';
+import type { RunnerEvents, RunnerState } from '../src/runner/runner-events.ts';
+
+// A stand-in runner: the same event contract, emitted by hand.
+class FakeRunner implements ObservableRunner {
+  readonly #events = new EventEmitter();
+  snapshot = { state: 'INITIALIZED' as RunnerState, inFlight: 0, concurrency: 4 };
+  on<E extends keyof RunnerEvents>(event: E, listener: (...args: RunnerEvents[E]) => void): this {
+    this.#events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+  emit<E extends keyof RunnerEvents>(event: E, ...args: RunnerEvents[E]): void {
+    this.#events.emit(event, ...args);
+  }
+  stats() {
+    return this.snapshot;
+  }
+}
+
+const job = (type: string | undefined) => ({ messageId: 'm1', type, attempt: 1 });
+
+describe('instrumentRunner', () => {
+  it('counts job outcomes by queue, type and outcome, with durations in seconds', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry, { queue: 'thumbs' });
+    runner.emit('job:started', job('resize'));
+    runner.emit('job:succeeded', { ...job('resize'), durationMs: 200 });
+    runner.emit('job:succeeded', { ...job('resize'), durationMs: 3_000 });
+    runner.emit('job:retried', { ...job('resize'), durationMs: 40, delaySeconds: 5, error: new Error('x') });
+    runner.emit('job:dead-lettered', { ...job(undefined), reason: 'malformed' });
+    runner.emit('job:released', { ...job('resize'), reason: 'shutdown' });
+    runner.emit('lease:lost', job('resize'));
+    const text = registry.render();
+    expect(text).toContain('spotjobs_jobs_started_total{queue="thumbs",type="resize"} 1\n');
+    expect(text).toContain('spotjobs_jobs_total{queue="thumbs",type="resize",outcome="succeeded"} 2\n');
+    expect(text).toContain('spotjobs_jobs_total{queue="thumbs",type="resize",outcome="retried"} 1\n');
+    expect(text).toContain('spotjobs_jobs_total{queue="thumbs",type="unknown",outcome="dead_lettered"} 1\n');
+    expect(text).toContain('spotjobs_jobs_total{queue="thumbs",type="resize",outcome="released"} 1\n');
+    expect(text).toContain('spotjobs_job_releases_total{queue="thumbs",reason="shutdown"} 1\n');
+    expect(text).toContain('spotjobs_leases_lost_total{queue="thumbs",type="resize"} 1\n');
+    expect(text).toContain(
+      'spotjobs_job_duration_seconds_bucket{queue="thumbs",type="resize",outcome="succeeded",le="0.25"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_job_duration_seconds_bucket{queue="thumbs",type="resize",outcome="succeeded",le="5"} 2\n',
+    );
+    expect(text).toContain(
+      'spotjobs_job_duration_seconds_sum{queue="thumbs",type="resize",outcome="succeeded"} 3.2\n',
+    );
+    expect(text).toContain(
+      'spotjobs_job_duration_seconds_count{queue="thumbs",type="resize",outcome="retried"} 1\n',
+    );
+  });
+
+  it('reads in-flight, concurrency and state from stats() at scrape time', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry);
+    runner.snapshot = { state: 'RUNNING', inFlight: 3, concurrency: 4 };
+    let text = registry.render();
+    expect(text).toContain('spotjobs_jobs_in_flight{queue="default"} 3\n');
+    expect(text).toContain('spotjobs_runner_concurrency{queue="default"} 4\n');
+    expect(text).toContain('spotjobs_runner_state{queue="default",state="RUNNING"} 1\n');
+    expect(text).toContain('spotjobs_runner_state{queue="default",state="INITIALIZED"} 0\n');
+
+    runner.snapshot = { state: 'DRAINING', inFlight: 1, concurrency: 4 };
+    text = registry.render();
+    expect(text).toContain('spotjobs_jobs_in_flight{queue="default"} 1\n');
+    expect(text).toContain('spotjobs_runner_state{queue="default",state="RUNNING"} 0\n');
+    expect(text).toContain('spotjobs_runner_state{queue="default",state="DRAINING"} 1\n');
+  });
+
+  it('counts polls, received messages, batches, errors and task runs', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry, { queue: 'q' });
+    runner.emit('polled', 0);
+    runner.emit('polled', 7);
+    runner.emit('batch:sent', { kind: 'extend', size: 10 });
+    runner.emit('batch:sent', { kind: 'extend', size: 3 });
+    runner.emit('batch:sent', { kind: 'ack', size: 5 });
+    runner.emit('error', new LeaseLostError('k'));
+    runner.emit('error', new TypeError('boom'));
+    runner.emit('task:ran', { name: 'cleanup', durationMs: 1_500 });
+    runner.emit('task:ran', { name: 'cleanup', durationMs: 10, error: new Error('x') });
+    const text = registry.render();
+    expect(text).toContain('spotjobs_polls_total{queue="q"} 2\n');
+    expect(text).toContain('spotjobs_messages_received_total{queue="q"} 7\n');
+    expect(text).toContain('spotjobs_queue_batches_total{queue="q",kind="extend"} 2\n');
+    expect(text).toContain('spotjobs_queue_batch_entries_total{queue="q",kind="extend"} 13\n');
+    expect(text).toContain('spotjobs_queue_batches_total{queue="q",kind="ack"} 1\n');
+    expect(text).toContain('spotjobs_errors_total{queue="q",code="LEASE_LOST"} 1\n');
+    expect(text).toContain('spotjobs_errors_total{queue="q",code="TypeError"} 1\n');
+    expect(text).toContain('spotjobs_task_runs_total{queue="q",task="cleanup",outcome="ok"} 1\n');
+    expect(text).toContain('spotjobs_task_runs_total{queue="q",task="cleanup",outcome="error"} 1\n');
+    expect(text).toContain('spotjobs_task_duration_seconds_count{queue="q",task="cleanup"} 2\n');
+  });
+
+  it('lets two runners share a registry, told apart by the queue label', () => {
+    const [a, b] = [new FakeRunner(), new FakeRunner()];
+    const registry = new MetricsRegistry();
+    instrumentRunner(a, registry, { queue: 'a' });
+    instrumentRunner(b, registry, { queue: 'b' });
+    a.emit('polled', 1);
+    b.emit('polled', 2);
+    b.snapshot = { state: 'STOPPED', inFlight: 0, concurrency: 1 };
+    const text = registry.render();
+    expect(text).toContain('spotjobs_messages_received_total{queue="a"} 1\n');
+    expect(text).toContain('spotjobs_messages_received_total{queue="b"} 2\n');
+    expect(text).toContain('spotjobs_runner_state{queue="a",state="INITIALIZED"} 1\n');
+    expect(text).toContain('spotjobs_runner_state{queue="b",state="STOPPED"} 1\n');
+    expect(text.match(/# TYPE spotjobs_polls_total counter/g)).toHaveLength(1);
+  });
+});
