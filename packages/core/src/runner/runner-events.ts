@@ -38,6 +38,12 @@ export interface RunnerEvents {
   'job:dead-lettered': [job: JobRef & { readonly reason: string }];
   /** Given back at once (visibility 0) without counting as a failure. */
   'job:released': [job: JobRef & { readonly reason: ReleaseReason }];
+  /**
+   * A handler ignored its aborted signal past the grace period: its message was settled
+   * anyway (see the job's terminal event), its slot freed, and its late result will be
+   * ignored. It keeps running until it returns (`stats().stuck`).
+   */
+  'job:stuck': [job: JobRef & { readonly durationMs: number }];
   /** Heartbeats found this lease superseded: the job was aborted and its result will not be written. */
   'lease:lost': [job: JobRef];
   /** One batched heartbeat or ack call went out. */
