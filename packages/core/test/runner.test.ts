@@ -305,7 +305,12 @@ describe('Runner leases', () => {
     const extends_ = h.queue.sizes('extend');
     expect(extends_.length).toBeGreaterThanOrEqual(5);
     expect(extends_.every((size) => size === 25)).toBe(true);
-    expect(h.of('batch:sent').filter((b) => b.kind === 'extend').every((b) => b.size === 25)).toBe(true);
+    expect(
+      h
+        .of('batch:sent')
+        .filter((b) => b.kind === 'extend')
+        .every((b) => b.size === 25),
+    ).toBe(true);
     for (const id of ids) expect(h.queue.peek(id)?.receiveCount).toBe(1);
     release.resolve();
     await h.clock.advance(10);
@@ -327,7 +332,8 @@ describe('Runner leases', () => {
       },
     });
     const [id] = await h.queue.sendBodies([{}]);
-    h.queue.extendHook = (entries) => Promise.resolve(entries.map((e) => ({ lease: e.lease, ok: false as const, reason: 'stale' as const })));
+    h.queue.extendHook = (entries) =>
+      Promise.resolve(entries.map((e) => ({ lease: e.lease, ok: false as const, reason: 'stale' as const })));
     h.running = h.runner.run();
     await h.clock.advance(20_000);
     expect(reason).toBeInstanceOf(LeaseLostError);
@@ -369,7 +375,10 @@ describe('Runner batching and concurrency', () => {
     const h = await singleHarness({
       concurrency: 25,
       batchLingerMs: 5,
-      job: { schema: z.object({ wait: z.boolean() }), handle: (job) => (job.wait ? gate.promise : undefined) },
+      job: {
+        schema: z.object({ wait: z.boolean() }),
+        handle: (job) => (job.wait ? gate.promise : undefined),
+      },
     });
     await h.queue.sendBodies(Array.from({ length: 25 }, () => ({ wait: true })));
     h.running = h.runner.run();
@@ -385,12 +394,17 @@ describe('Runner batching and concurrency', () => {
     expect(h.queue.sizes('ack')).toEqual([10, 10, 5]);
     await h.clock.advance(5);
     expect(h.queue.sizes('ack')).toEqual([10, 10, 5, 1]);
-    expect(h.of('batch:sent').filter((b) => b.kind === 'ack').map((b) => b.size)).toEqual([10, 10, 5, 1]);
+    expect(
+      h
+        .of('batch:sent')
+        .filter((b) => b.kind === 'ack')
+        .map((b) => b.size),
+    ).toEqual([10, 10, 5, 1]);
     await h.runner.stop();
   });
 
   it('never runs more than `concurrency` jobs and polls only for free slots, beyond 10', async () => {
-    const gates: ReturnType<typeof deferred>[] = [];
+    const gates: ReturnType<typeof deferred<void>>[] = [];
     let running = 0;
     let peak = 0;
     const h = await singleHarness({
@@ -419,7 +433,12 @@ describe('Runner batching and concurrency', () => {
     gates[2]!.resolve();
     await h.clock.advance(10);
     expect(running).toBe(12);
-    expect(h.queue.sizes('receive').filter((n) => n > 0).at(-1)).toBeLessThanOrEqual(3);
+    expect(
+      h.queue
+        .sizes('receive')
+        .filter((n) => n > 0)
+        .at(-1),
+    ).toBeLessThanOrEqual(3);
     for (let round = 0; round < 10 && gates.length > 0; round++) {
       for (const gate of gates.splice(0)) gate.resolve();
       await h.clock.advance(10);
@@ -433,7 +452,10 @@ describe('Runner batching and concurrency', () => {
     const slow = deferred();
     const h = await singleHarness({
       concurrency: 2,
-      job: { schema: z.object({ slow: z.boolean() }), handle: (job) => (job.slow ? slow.promise : undefined) },
+      job: {
+        schema: z.object({ slow: z.boolean() }),
+        handle: (job) => (job.slow ? slow.promise : undefined),
+      },
     });
     await h.queue.sendBodies([{ slow: true }]);
     h.running = h.runner.run();

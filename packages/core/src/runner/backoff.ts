@@ -41,6 +41,10 @@ export function backoffSeconds(attempt: number, policy: BackoffPolicy, random: (
   const ceiling = Math.min(policy.maxSeconds, policy.initialSeconds * policy.multiplier ** exponent);
   const r = Math.min(1, Math.max(0, random()));
   const jittered =
-    policy.jitter === 'none' ? ceiling : policy.jitter === 'full' ? ceiling * r : ceiling / 2 + (ceiling / 2) * r;
+    policy.jitter === 'none'
+      ? ceiling
+      : policy.jitter === 'full'
+        ? ceiling * r
+        : ceiling / 2 + (ceiling / 2) * r;
   return Math.min(QueueLimits.maxVisibilitySeconds, Math.max(0, Math.round(jittered)));
 }

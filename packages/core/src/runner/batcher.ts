@@ -101,7 +101,8 @@ export class Batcher<Entry, Result> {
       const results = await this.#options.send(batch.map((p) => p.entry));
       batch.forEach((p, i) => {
         const result = results[i];
-        if (result === undefined) p.reject(new Error(`batch answered ${results.length} results for ${batch.length}`));
+        if (result === undefined)
+          p.reject(new Error(`batch answered ${results.length} results for ${batch.length}`));
         else p.resolve(result);
       });
     } catch (error) {

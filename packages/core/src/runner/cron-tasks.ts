@@ -1,4 +1,4 @@
-import { createTask, type Logger as CronLogger, type ScheduledTask, validate } from 'node-cron';
+import { type Logger as CronLogger, createTask, type ScheduledTask, validate } from 'node-cron';
 import { ValidationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -66,7 +66,8 @@ export class CronTasks {
     if (typeof name !== 'string' || name.length === 0) throw new ValidationError('a task needs a name');
     if (this.#entries.has(name)) throw new ValidationError(`a task named "${name}" is already scheduled`);
     if (typeof fn !== 'function') throw new ValidationError(`task "${name}" needs a function`);
-    if (!validate(expression)) throw new ValidationError(`invalid cron expression for "${name}"`, [expression]);
+    if (!validate(expression))
+      throw new ValidationError(`invalid cron expression for "${name}"`, [expression]);
 
     const entry: Entry = { name, task: undefined as unknown as ScheduledTask, running: undefined };
     const task = createTask(expression, () => this.#run(entry, fn), {

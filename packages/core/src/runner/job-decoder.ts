@@ -27,7 +27,11 @@ const maxIssuesInReason = 5;
  * if (!decoded.ok) await queue.deadLetter(message, decoded.reason);
  * ```
  */
-export async function decodeJob(message: QueueMessage, routing: JobRouting, maxBodyBytes: number): Promise<DecodedJob> {
+export async function decodeJob(
+  message: QueueMessage,
+  routing: JobRouting,
+  maxBodyBytes: number,
+): Promise<DecodedJob> {
   const bytes = Buffer.byteLength(message.body, 'utf8');
   if (bytes > maxBodyBytes) {
     return { ok: false, type: undefined, reason: `body too large: ${bytes} bytes, limit ${maxBodyBytes}` };
@@ -53,7 +57,11 @@ export async function decodeJob(message: QueueMessage, routing: JobRouting, maxB
 
   const result = await definition.schema['~standard'].validate(body);
   if (result.issues) {
-    return { ok: false, type, reason: `schema violation for type "${type}": ${describeIssues(result.issues)}` };
+    return {
+      ok: false,
+      type,
+      reason: `schema violation for type "${type}": ${describeIssues(result.issues)}`,
+    };
   }
   return { ok: true, type, value: result.value, definition };
 }
@@ -79,7 +87,9 @@ function route(
 
 function describeIssues(issues: readonly StandardSchemaV1.Issue[]): string {
   const shown = issues.slice(0, maxIssuesInReason).map((issue) => {
-    const path = (issue.path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment));
+    const path = (issue.path ?? []).map((segment) =>
+      String(typeof segment === 'object' ? segment.key : segment),
+    );
     return path.length > 0 ? `${path.join('.')}: ${issue.message}` : issue.message;
   });
   const more = issues.length - shown.length;

@@ -78,6 +78,8 @@ export interface SingleJobDefinition<Schema extends StandardSchemaV1 = StandardS
  * const ping = defineJob({ schema: z.object({ type: z.literal('ping') }), handle: () => {} });
  * ```
  */
-export function defineJob<Schema extends StandardSchemaV1>(definition: JobDefinition<Schema>): JobDefinition<Schema> {
+export function defineJob<Schema extends StandardSchemaV1>(
+  definition: JobDefinition<Schema>,
+): JobDefinition<Schema> {
   return definition;
 }

@@ -1,12 +1,12 @@
-import { InterruptedError, LeaseLostError, PermanentJobError, RetryJobError } from '../errors.ts';
+import { InterruptedError, type LeaseLostError, PermanentJobError, RetryJobError } from '../errors.ts';
 import type { Timer } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueMessage } from '../ports/queue.ts';
-import type { JobContext } from './job-definition.ts';
 import { decodeJob } from './job-decoder.ts';
+import type { JobContext } from './job-definition.ts';
 import { JobTimeoutError } from './job-timeout-error.ts';
-import type { CompiledRunnerOptions } from './runner-options.ts';
 import type { JobRef } from './runner-events.ts';
+import type { CompiledRunnerOptions } from './runner-options.ts';
 
 /** What became of one delivery; the runner turns it into queue calls, an event and a log line. */
 export type JobOutcome =
@@ -168,9 +168,13 @@ export class JobExecution {
     if (settled.ok) return { kind: 'succeeded' };
     const { error } = settled;
     if (error instanceof PermanentJobError) return { kind: 'permanent', error };
-    if (this.#shutdown.signal.aborted || error instanceof InterruptedError) return { kind: 'interrupted', error };
+    if (this.#shutdown.signal.aborted || error instanceof InterruptedError)
+      return { kind: 'interrupted', error };
     if (this.#timeout.signal.aborted) {
-      return { kind: 'failed', error: new JobTimeoutError(this.#host.options.jobTimeoutMs, { cause: error }) };
+      return {
+        kind: 'failed',
+        error: new JobTimeoutError(this.#host.options.jobTimeoutMs, { cause: error }),
+      };
     }
     if (error instanceof RetryJobError && error.delaySeconds !== undefined) {
       return { kind: 'failed', error, delaySeconds: error.delaySeconds };
@@ -181,13 +185,16 @@ export class JobExecution {
   #stuckOutcome(): JobOutcome {
     const leaseError = this.#lease.signal.reason as LeaseLostError | undefined;
     if (this.#lease.signal.aborted && leaseError) return { kind: 'lease-lost', error: leaseError };
-    if (this.#shutdown.signal.aborted) return { kind: 'interrupted', error: this.#shutdown.signal.reason as Error };
+    if (this.#shutdown.signal.aborted)
+      return { kind: 'interrupted', error: this.#shutdown.signal.reason as Error };
     return { kind: 'failed', error: this.#timeout.signal.reason as Error };
   }
 
   #abortedOutcome(): JobOutcome | undefined {
-    if (this.#lease.signal.aborted) return { kind: 'lease-lost', error: this.#lease.signal.reason as LeaseLostError };
-    if (this.#shutdown.signal.aborted) return { kind: 'interrupted', error: this.#shutdown.signal.reason as Error };
+    if (this.#lease.signal.aborted)
+      return { kind: 'lease-lost', error: this.#lease.signal.reason as LeaseLostError };
+    if (this.#shutdown.signal.aborted)
+      return { kind: 'interrupted', error: this.#shutdown.signal.reason as Error };
     return undefined;
   }
 

@@ -9,7 +9,7 @@ export type LeaseLossReason =
   | 'stale'
   /** Its visibility ran out before an extension was confirmed (failed heartbeats, or the host was frozen). */
   | 'expired'
-  /** SQS's 12-hour visibility ceiling, counted from the receive, leaves no room to extend. */
+  /** SQS's 12-hour visibility ceiling, counted from the receive, is less than the threshold away. */
   | 'ceiling';
 
 export interface LeaseKeeperOptions {
@@ -141,19 +141,21 @@ export class LeaseKeeper {
     const { clock, thresholdMs, visibilitySeconds } = this.#options;
     const due: LeaseExtension[] = [];
     for (const held of [...this.#held.values()]) {
+      // SQS makes a message visible again 12 h after its receive, whatever we ask. Give the
+      // lease up while it still has `thresholdMs` to run, so the job stops before that.
+      const ceilingLeft =
+        QueueLimits.maxVisibilitySeconds * 1000 - this.#elapsed(held.receivedWall, held.receivedMono);
+      if (ceilingLeft <= thresholdMs) {
+        this.#lose(held.lease, 'ceiling');
+        continue;
+      }
       const left = held.visibilityMs - this.#elapsed(held.extendedWall, held.extendedMono);
       if (left <= 0) {
         this.#lose(held.lease, 'expired');
         continue;
       }
       if (left > thresholdMs) continue;
-      // SQS refuses to keep a message invisible past 12 h from its receive.
-      const ceilingLeft = QueueLimits.maxVisibilitySeconds * 1000 - this.#elapsed(held.receivedWall, held.receivedMono);
       const seconds = Math.min(visibilitySeconds, Math.floor(ceilingLeft / 1000) - 1);
-      if (seconds < 1) {
-        this.#lose(held.lease, 'ceiling');
-        continue;
-      }
       due.push({ lease: held.lease, visibilitySeconds: seconds });
     }
     if (due.length === 0) return;

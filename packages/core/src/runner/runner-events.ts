@@ -33,7 +33,9 @@ export interface RunnerEvents {
   'job:started': [job: JobRef];
   'job:succeeded': [job: JobRef & { readonly durationMs: number }];
   /** A failed attempt that will be tried again after `delaySeconds`. */
-  'job:retried': [job: JobRef & { readonly durationMs: number; readonly delaySeconds: number; readonly error: Error }];
+  'job:retried': [
+    job: JobRef & { readonly durationMs: number; readonly delaySeconds: number; readonly error: Error },
+  ];
   /** Poison, permanent failure or attempts exhausted: moved to the dead-letter queue. */
   'job:dead-lettered': [job: JobRef & { readonly reason: string }];
   /** Given back at once (visibility 0) without counting as a failure. */

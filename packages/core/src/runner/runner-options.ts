@@ -7,8 +7,8 @@ import type { Queue } from '../ports/queue.ts';
 import { QueueLimits } from '../ports/queue.ts';
 import { systemClock } from '../time/system-clock.ts';
 import { type BackoffOptions, type BackoffPolicy, defaultBackoff } from './backoff.ts';
-import type { JobDefinition, JobRoutes, SingleJobDefinition } from './job-definition.ts';
 import type { JobRouting } from './job-decoder.ts';
+import type { JobDefinition, JobRoutes, SingleJobDefinition } from './job-definition.ts';
 
 /** Everything but the jobs. Times are in ms, except the queue's own units (seconds). */
 export interface RunnerSettings {
@@ -152,22 +152,34 @@ export function compileRunnerOptions(options: RunnerOptions): CompiledRunnerOpti
   const concurrency = given.concurrency ?? 10;
   check(isInt(concurrency, 1, 100_000), 'concurrency must be a whole number >= 1');
   const jobTimeoutMs = given.jobTimeoutMs ?? 15 * 60_000;
-  check(isNumber(jobTimeoutMs, 1, maxLeaseMs), 'jobTimeoutMs must be in 1..43 200 000 (SQS keeps a lease at most 12 h)');
+  check(
+    isNumber(jobTimeoutMs, 1, maxLeaseMs),
+    'jobTimeoutMs must be in 1..43 200 000 (SQS keeps a lease at most 12 h)',
+  );
   const abortGraceMs = given.abortGraceMs ?? 5_000;
   check(isNumber(abortGraceMs, 0, maxLeaseMs), 'abortGraceMs must be >= 0');
   const maxAttempts = given.maxAttempts ?? 5;
   check(isInt(maxAttempts, 1, 1_000_000), 'maxAttempts must be a whole number >= 1');
   const maxBodyBytes = given.maxBodyBytes ?? QueueLimits.maxBodyBytes;
-  check(isInt(maxBodyBytes, 1, QueueLimits.maxBodyBytes), `maxBodyBytes must be in 1..${QueueLimits.maxBodyBytes}`);
+  check(
+    isInt(maxBodyBytes, 1, QueueLimits.maxBodyBytes),
+    `maxBodyBytes must be in 1..${QueueLimits.maxBodyBytes}`,
+  );
   const shutdownGraceMs = given.shutdownGraceMs ?? 25_000;
   check(isNumber(shutdownGraceMs, 0, maxLeaseMs), 'shutdownGraceMs must be >= 0');
   const pollWaitSeconds = given.pollWaitSeconds ?? QueueLimits.maxWaitSeconds;
-  check(isInt(pollWaitSeconds, 0, QueueLimits.maxWaitSeconds), 'pollWaitSeconds must be a whole number in 0..20');
+  check(
+    isInt(pollWaitSeconds, 0, QueueLimits.maxWaitSeconds),
+    'pollWaitSeconds must be a whole number in 0..20',
+  );
   const batchLingerMs = given.batchLingerMs ?? 5;
   check(isNumber(batchLingerMs, 0, 60_000), 'batchLingerMs must be in 0..60 000');
 
   const backoff: BackoffPolicy = { ...defaultBackoff, ...stripUndefined(given.backoff ?? {}) };
-  check(isNumber(backoff.initialSeconds, 0, QueueLimits.maxVisibilitySeconds), 'backoff.initialSeconds must be >= 0');
+  check(
+    isNumber(backoff.initialSeconds, 0, QueueLimits.maxVisibilitySeconds),
+    'backoff.initialSeconds must be >= 0',
+  );
   check(
     isNumber(backoff.maxSeconds, backoff.initialSeconds, QueueLimits.maxVisibilitySeconds),
     'backoff.maxSeconds must be >= backoff.initialSeconds and <= 43 200',

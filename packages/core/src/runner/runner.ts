@@ -8,8 +8,8 @@ import { backoffSeconds } from './backoff.ts';
 import { Batcher } from './batcher.ts';
 import { type CronTaskFn, type CronTaskOptions, CronTasks } from './cron-tasks.ts';
 import { JobExecution, type JobHost, type JobOutcome } from './job-execution.ts';
-import { type LeaseLossReason, LeaseKeeper } from './lease-keeper.ts';
-import type { JobRef, ReleaseReason, RunnerEvents, RunnerState } from './runner-events.ts';
+import { LeaseKeeper, type LeaseLossReason } from './lease-keeper.ts';
+import type { ReleaseReason, RunnerEvents, RunnerState } from './runner-events.ts';
 import {
   type CompiledRunnerOptions,
   compileRunnerOptions,
@@ -205,7 +205,10 @@ export class Runner {
       },
       settledLate: (job, error) => {
         this.#stuck--;
-        job.logger.warn({ err: error, stuck: this.#stuck }, 'stuck job finally returned; its result was ignored');
+        job.logger.warn(
+          { err: error, stuck: this.#stuck },
+          'stuck job finally returned; its result was ignored',
+        );
       },
     };
   }
@@ -240,7 +243,11 @@ export class Runner {
     this.#installSignalHandlers();
     if (!this.#paused) this.#startPolling();
     this.#log.info(
-      { concurrency: this.#o.concurrency, visibilitySeconds: this.#o.visibilitySeconds, paused: this.#paused },
+      {
+        concurrency: this.#o.concurrency,
+        visibilitySeconds: this.#o.visibilitySeconds,
+        paused: this.#paused,
+      },
       'runner started',
     );
     return this.#done;
@@ -370,7 +377,10 @@ export class Runner {
   #settle(job: JobExecution, outcome: JobOutcome): void {
     if (job.stuck) {
       this.#stuck++;
-      job.logger.warn({ stuck: this.#stuck, durationMs: job.durationMs }, 'job stuck: ignored its aborted signal');
+      job.logger.warn(
+        { stuck: this.#stuck, durationMs: job.durationMs },
+        'job stuck: ignored its aborted signal',
+      );
       this.#events.emit('job:stuck', { ...job.ref, durationMs: job.durationMs });
     }
     // Untrack before acking, so a heartbeat answer racing the ack is ignored.
@@ -402,11 +412,20 @@ export class Runner {
         }
         const delaySeconds = Math.min(
           QueueLimits.maxVisibilitySeconds,
-          Math.max(0, Math.round(outcome.delaySeconds ?? backoffSeconds(job.attempt, this.#o.backoff, this.#o.random))),
+          Math.max(
+            0,
+            Math.round(outcome.delaySeconds ?? backoffSeconds(job.attempt, this.#o.backoff, this.#o.random)),
+          ),
         );
-        await this.#queueCall(this.#releases.add({ lease: job.message.lease, delaySeconds }), 'release failed');
+        await this.#queueCall(
+          this.#releases.add({ lease: job.message.lease, delaySeconds }),
+          'release failed',
+        );
         this.#counts.retried++;
-        job.logger.warn({ outcome: 'retried', durationMs, delaySeconds, err: outcome.error }, 'job failed, will retry');
+        job.logger.warn(
+          { outcome: 'retried', durationMs, delaySeconds, err: outcome.error },
+          'job failed, will retry',
+        );
         this.#events.emit('job:retried', { ...ref, durationMs, delaySeconds, error: outcome.error });
         return;
       }
@@ -418,7 +437,10 @@ export class Runner {
         return;
       case 'interrupted': {
         const reason: ReleaseReason = this.#stopping?.reason ?? 'interrupted';
-        await this.#queueCall(this.#releases.add({ lease: job.message.lease, delaySeconds: 0 }), 'release failed');
+        await this.#queueCall(
+          this.#releases.add({ lease: job.message.lease, delaySeconds: 0 }),
+          'release failed',
+        );
         this.#released(job, reason, outcome.error);
         return;
       }
@@ -430,9 +452,15 @@ export class Runner {
   }
 
   async #deadLetter(job: JobExecution, reason: string, error: Error | undefined): Promise<void> {
-    await this.#queueCall(this.#o.queue.deadLetter(job.message, reason, this.#io.signal), 'dead-letter failed');
+    await this.#queueCall(
+      this.#o.queue.deadLetter(job.message, reason, this.#io.signal).then(() => undefined),
+      'dead-letter failed',
+    );
     this.#counts.deadLettered++;
-    job.logger.error({ outcome: 'dead-lettered', reason, durationMs: job.durationMs, err: error }, 'job dead-lettered');
+    job.logger.error(
+      { outcome: 'dead-lettered', reason, durationMs: job.durationMs, err: error },
+      'job dead-lettered',
+    );
     this.#events.emit('job:dead-lettered', { ...job.ref, reason });
   }
 
@@ -449,7 +477,7 @@ export class Runner {
    * retried transient errors, and the message simply comes back after its visibility
    * timeout (at-least-once), which is safer than holding the slot.
    */
-  async #queueCall(call: Promise<LeaseResult | undefined | void>, what: string): Promise<void> {
+  async #queueCall(call: Promise<LeaseResult | undefined>, what: string): Promise<void> {
     try {
       const result = await call;
       if (result && !result.ok) {
@@ -484,9 +512,14 @@ export class Runner {
     const startMono = clock.monotonic();
     const startWall = clock.now();
     const abortGrace = this.#o.abortGraceMs;
-    const graceMs = Math.max(0, options.graceMs ?? (options.deadline === undefined ? this.#o.shutdownGraceMs : Infinity));
+    const graceMs = Math.max(
+      0,
+      options.graceMs ?? (options.deadline === undefined ? this.#o.shutdownGraceMs : Infinity),
+    );
     const hardEnd =
-      options.deadline === undefined ? Infinity : startMono + (options.deadline - startWall) - releaseMarginMs;
+      options.deadline === undefined
+        ? Infinity
+        : startMono + (options.deadline - startWall) - releaseMarginMs;
     const drainEnd = Math.max(startMono, Math.min(startMono + graceMs, hardEnd - abortGrace));
     const abortEnd = Math.max(drainEnd, Math.min(drainEnd + abortGrace, hardEnd));
     this.#stopping = { reason, drainEnd, abortEnd, deadlineWall: startWall + (drainEnd - startMono) };
@@ -508,7 +541,10 @@ export class Runner {
     await this.#until(this.#slots.onIdle(), drainEnd);
     if (this.#slots.pending > 0) {
       const graceLeft = Math.max(0, abortEnd - clock.monotonic());
-      this.#log.info({ inFlight: this.#slots.pending, graceMs: graceLeft }, 'interrupting jobs still running');
+      this.#log.info(
+        { inFlight: this.#slots.pending, graceMs: graceLeft },
+        'interrupting jobs still running',
+      );
       for (const job of this.#jobs.values()) {
         job.interrupt(new InterruptedError(`runner stopping (${reason})`), graceLeft);
       }

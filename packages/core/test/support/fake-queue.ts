@@ -161,7 +161,13 @@ export class FakeQueue implements Queue {
   /** The message as stored (receive count, visibility), for assertions. */
   peek(id: string): { receiveCount: number; visibleInMs: number; lease: string | undefined } | undefined {
     const m = this.#messages.get(id);
-    return m && { receiveCount: m.receiveCount, visibleInMs: m.visibleAt - this.#clock.monotonic(), lease: m.lease };
+    return (
+      m && {
+        receiveCount: m.receiveCount,
+        visibleInMs: m.visibleAt - this.#clock.monotonic(),
+        lease: m.lease,
+      }
+    );
   }
 
   /** Messages still stored (not acked or dead-lettered). */
@@ -219,7 +225,8 @@ export class FakeQueue implements Queue {
     const now = this.#clock.monotonic();
     let next = Number.POSITIVE_INFINITY;
     for (const m of this.#messages.values()) if (m.visibleAt > now) next = Math.min(next, m.visibleAt);
-    if (next !== Number.POSITIVE_INFINITY) this.#wakeTimer = this.#clock.setTimer(next - now, () => this.#wake());
+    if (next !== Number.POSITIVE_INFINITY)
+      this.#wakeTimer = this.#clock.setTimer(next - now, () => this.#wake());
   }
 
   #wake(): void {

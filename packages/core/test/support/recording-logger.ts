@@ -10,7 +10,10 @@ export interface LogLine {
  * A `Logger` that keeps every line (with its child bindings merged in), so tests can
  * assert what was logged and at which level.
  */
-export function recordingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & {
+export function recordingLogger(
+  lines: LogLine[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & {
   lines: LogLine[];
 } {
   const log =

@@ -1,7 +1,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Runner } from '../../src/runner/runner.ts';
 import type { RunnerEvents } from '../../src/runner/runner-events.ts';
-import type { RunnerSettings, SingleJobRunnerOptions, TypedRunnerOptions } from '../../src/runner/runner-options.ts';
+import type {
+  RunnerSettings,
+  SingleJobRunnerOptions,
+  TypedRunnerOptions,
+} from '../../src/runner/runner-options.ts';
 import { ManualClock } from '../../src/testing/manual-clock.ts';
 import { FakeQueue } from './fake-queue.ts';
 import { type LogLine, recordingLogger } from './recording-logger.ts';
@@ -21,7 +25,9 @@ export const runnerEventNames = [
   'error',
 ] as const satisfies readonly (keyof RunnerEvents)[];
 
-export type RecordedEvent = { [E in keyof RunnerEvents]: { name: E; args: RunnerEvents[E] } }[keyof RunnerEvents];
+export type RecordedEvent = {
+  [E in keyof RunnerEvents]: { name: E; args: RunnerEvents[E] };
+}[keyof RunnerEvents];
 
 type Extra = Omit<RunnerSettings, 'queue' | 'clock' | 'logger'>;
 
@@ -39,7 +45,13 @@ export interface Harness {
   settle(): Promise<void>;
 }
 
-async function build(create: (clock: ManualClock, queue: FakeQueue, logger: ReturnType<typeof recordingLogger>) => Promise<Runner>): Promise<Harness> {
+async function build(
+  create: (
+    clock: ManualClock,
+    queue: FakeQueue,
+    logger: ReturnType<typeof recordingLogger>,
+  ) => Promise<Runner>,
+): Promise<Harness> {
   const clock = new ManualClock();
   const queue = new FakeQueue(clock, 'unit-queue');
   const logger = recordingLogger();
@@ -76,7 +88,11 @@ export function singleHarness<Schema extends StandardSchemaV1>(
 }
 
 /** A promise with its resolvers, for handlers the test finishes by hand. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
