@@ -1,17 +1,22 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { LeaseLostError } from '../src/errors.ts';
 import { MetricsRegistry } from '../src/observability/metrics.ts';
 import { instrumentRunner, type ObservableRunner } from '../src/observability/runner-metrics.ts';
+import type { Runner } from '../src/runner/runner.ts';
 import type { RunnerEvents, RunnerState } from '../src/runner/runner-events.ts';
 
 // A stand-in runner: the same event contract, emitted by hand.
 class FakeRunner implements ObservableRunner {
   readonly #events = new EventEmitter();
-  snapshot = { state: 'INITIALIZED' as RunnerState, inFlight: 0, concurrency: 4 };
-  on<E extends keyof RunnerEvents>(event: E, listener: (...args: RunnerEvents[E]) => void): this {
+  snapshot: { state: RunnerState; inFlight: number; concurrency: number; stuck?: number } = {
+    state: 'INITIALIZED',
+    inFlight: 0,
+    concurrency: 4,
+  };
+  on<E extends keyof RunnerEvents>(event: E, listener: (...args: RunnerEvents[E]) => void): () => void {
     this.#events.on(event, listener as (...args: unknown[]) => void);
-    return this;
+    return () => this.#events.off(event, listener as (...args: unknown[]) => void);
   }
   emit<E extends keyof RunnerEvents>(event: E, ...args: RunnerEvents[E]): void {
     this.#events.emit(event, ...args);
@@ -24,6 +29,10 @@ class FakeRunner implements ObservableRunner {
 const job = (type: string | undefined) => ({ messageId: 'm1', type, attempt: 1 });
 
 describe('instrumentRunner', () => {
+  it('accepts the real Runner (a compile-time check of the structural type)', () => {
+    expectTypeOf<Runner>().toMatchTypeOf<ObservableRunner>();
+  });
+
   it('counts job outcomes by queue, type and outcome, with durations in seconds', () => {
     const runner = new FakeRunner();
     const registry = new MetricsRegistry();
@@ -115,5 +124,20 @@ describe('instrumentRunner', () => {
     expect(text).toContain('spotjobs_runner_state{queue="a",state="INITIALIZED"} 1\n');
     expect(text).toContain('spotjobs_runner_state{queue="b",state="STOPPED"} 1\n');
     expect(text.match(/# TYPE spotjobs_polls_total counter/g)).toHaveLength(1);
+  });
+
+  it('detaches: no more counting and no more stats reads after the returned function is called', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    const detach = instrumentRunner(runner, registry, { queue: 'q' });
+    runner.snapshot = { state: 'RUNNING', inFlight: 2, concurrency: 4, stuck: 1 };
+    runner.emit('polled', 1);
+    expect(registry.render()).toContain('spotjobs_jobs_stuck{queue="q"} 1\n');
+    detach();
+    runner.emit('polled', 5);
+    runner.snapshot = { state: 'STOPPED', inFlight: 0, concurrency: 4, stuck: 0 };
+    const text = registry.render();
+    expect(text).toContain('spotjobs_messages_received_total{queue="q"} 1\n');
+    expect(text).toContain('spotjobs_runner_state{queue="q",state="RUNNING"} 1\n');
   });
 });

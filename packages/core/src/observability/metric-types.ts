@@ -1,6 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import { histogramBuckets } from './histogram-buckets.ts';
-import { formatValue, labelNameProblem, metricNameProblem, sampleLine } from './prometheus-text.ts';
+import { labelNameProblem, metricNameProblem, sampleLine } from './prometheus-text.ts';
 
 /** Label name → value for one series. */
 export type LabelValues<L extends string> = Readonly<Record<L, string>>;
@@ -76,14 +75,24 @@ export abstract class Metric<L extends string, S> {
   }
 }
 
-function split<L extends string>(args: readonly unknown[]): [LabelValues<L> | undefined, number | undefined] {
+export function split<L extends string>(
+  args: readonly unknown[],
+): [LabelValues<L> | undefined, number | undefined] {
   const [first, second] = args as unknown[];
   return typeof first === 'object' && first !== null
     ? [first as LabelValues<L>, second as number | undefined]
     : [undefined, first as number | undefined];
 }
 
-/** A value that only goes up (and resets when the process restarts). */
+/**
+ * A value that only goes up (and resets when the process restarts).
+ *
+ * @example
+ * ```ts
+ * const sent = registry.counter({ name: 'app_sent_total', help: 'Sent.', labelNames: ['queue'] });
+ * sent.inc({ queue: 'jobs' }, 10);
+ * ```
+ */
 export class Counter<L extends string = never> extends Metric<L, { value: number }> {
   readonly kind = 'counter';
   protected initial() {
@@ -103,7 +112,15 @@ export class Counter<L extends string = never> extends Metric<L, { value: number
   }
 }
 
-/** A value that goes up and down. */
+/**
+ * A value that goes up and down.
+ *
+ * @example
+ * ```ts
+ * const depth = registry.gauge({ name: 'app_queue_depth', help: 'Visible messages.' });
+ * depth.set(42);
+ * ```
+ */
 export class Gauge<L extends string = never> extends Metric<L, { value: number }> {
   readonly kind = 'gauge';
   protected initial() {
@@ -123,47 +140,5 @@ export class Gauge<L extends string = never> extends Metric<L, { value: number }
   }
   protected sampleLines(values: readonly string[], state: { value: number }): string[] {
     return [sampleLine(this.name, this.labelNames, values, state.value)];
-  }
-}
-
-/** Observations counted into cumulative buckets, with `_sum` and `_count`. */
-export class Histogram<L extends string = never> extends Metric<L, { counts: number[]; sum: number }> {
-  readonly kind = 'histogram';
-  readonly buckets: readonly number[];
-
-  constructor(options: HistogramOptions<L>) {
-    const buckets = histogramBuckets(options.buckets);
-    if (options.labelNames?.includes('le' as L)) {
-      throw new ValidationError(`invalid histogram ${options.name}`, [
-        'label name "le" is reserved for buckets',
-      ]);
-    }
-    super(options);
-    this.buckets = buckets;
-  }
-
-  protected initial() {
-    return { counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0 };
-  }
-
-  observe(...args: ValueArgs<L>): void {
-    const [labels, value = 0] = split<L>(args);
-    const state = this.state(labels);
-    let i = 0;
-    while (i < this.buckets.length && value > this.buckets[i]!) i++;
-    state.counts[i]! += 1;
-    state.sum += value;
-  }
-
-  protected sampleLines(values: readonly string[], state: { counts: number[]; sum: number }): string[] {
-    const names = [...this.labelNames, 'le'];
-    let cumulative = 0;
-    const out = [...this.buckets.map(formatValue), '+Inf'].map((le, i) => {
-      cumulative += state.counts[i]!;
-      return sampleLine(`${this.name}_bucket`, names, [...values, le], cumulative);
-    });
-    out.push(sampleLine(`${this.name}_sum`, this.labelNames, values, state.sum));
-    out.push(sampleLine(`${this.name}_count`, this.labelNames, values, cumulative));
-    return out;
   }
 }

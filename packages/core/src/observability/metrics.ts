@@ -1,9 +1,9 @@
 import { ValidationError } from '../errors.ts';
+import { Histogram } from './histogram.ts';
 import { histogramBuckets } from './histogram-buckets.ts';
 import {
   Counter,
   Gauge,
-  Histogram,
   type HistogramOptions,
   type Metric,
   type MetricKind,
@@ -50,9 +50,14 @@ export class MetricsRegistry {
     return metric;
   }
 
-  /** Runs `collect` at the start of every `render`, to set gauges from a live source. */
-  addCollector(collect: () => void): void {
-    this.#collectors.push(collect);
+  /** Runs `collect` at the start of every `render`, to set gauges from a live source; answers a remover. */
+  addCollector(collect: () => void): () => void {
+    const entry = () => collect();
+    this.#collectors.push(entry);
+    return () => {
+      const i = this.#collectors.indexOf(entry);
+      if (i >= 0) this.#collectors.splice(i, 1);
+    };
   }
 
   /** The metric named `name`, if registered. */
