@@ -93,11 +93,7 @@ describe('S3BlobStore on fauxqs', () => {
     } while (cursor);
     const all = await store.list();
 
-    expect(pages).toEqual([
-      ['a/1', 'a/10'],
-      ['a/2', 'a/3'],
-      ['a/Z'],
-    ]);
+    expect(pages).toEqual([['a/1', 'a/10'], ['a/2', 'a/3'], ['a/Z']]);
     expect(all.items.map((item) => item.key)).toEqual(['a/1', 'a/10', 'a/2', 'a/3', 'a/Z', 'b/1']);
     expect(all.cursor).toBeUndefined();
     expect(all.items[0]).toMatchObject({ size: 3, etag: expect.any(String), lastModified: expect.any(Date) });

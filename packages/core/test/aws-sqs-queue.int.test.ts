@@ -36,7 +36,10 @@ describe('SqsQueue on fauxqs', () => {
     const { queue } = await freshQueue();
     const before = Date.now();
     const ids = await queue.send(
-      Array.from({ length: 23 }, (_, i) => ({ body: `job ${i}`, attributes: { index: String(i), kind: 'test' } })),
+      Array.from({ length: 23 }, (_, i) => ({
+        body: `job ${i}`,
+        attributes: { index: String(i), kind: 'test' },
+      })),
     );
 
     const got = await receiveAll(queue, 23);
@@ -133,11 +136,15 @@ describe('SqsQueue on fauxqs', () => {
     await expect(queue.send([{ body: '' }])).rejects.toBeInstanceOf(ValidationError);
     await expect(queue.send([{ body: 'x'.repeat(1_048_577) }])).rejects.toBeInstanceOf(ValidationError);
     await expect(queue.send([{ body: 'ok', delaySeconds: 901 }])).rejects.toBeInstanceOf(ValidationError);
-    await expect(queue.send([{ body: 'ok', attributes: { 'AWS.x': 'y' } }])).rejects.toBeInstanceOf(ValidationError);
-    await expect(queue.receive({ maxMessages: 11, visibilitySeconds: 1, waitSeconds: 0 })).rejects.toBeInstanceOf(
+    await expect(queue.send([{ body: 'ok', attributes: { 'AWS.x': 'y' } }])).rejects.toBeInstanceOf(
       ValidationError,
     );
-    await expect(queue.extend([{ lease: 'l', visibilitySeconds: 43_201 }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      queue.receive({ maxMessages: 11, visibilitySeconds: 1, waitSeconds: 0 }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(queue.extend([{ lease: 'l', visibilitySeconds: 43_201 }])).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 

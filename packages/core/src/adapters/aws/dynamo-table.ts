@@ -70,7 +70,10 @@ export class DynamoTable implements Table {
     });
   }
 
-  async get<T extends JsonObject = JsonObject>(key: TableKey, signal?: AbortSignal): Promise<TableItem<T> | undefined> {
+  async get<T extends JsonObject = JsonObject>(
+    key: TableKey,
+    signal?: AbortSignal,
+  ): Promise<TableItem<T> | undefined> {
     throwIfProblems('invalid table key', keyProblems(key));
     throwIfAborted(signal);
     const out = await this.#call('GetItem', key, signal, () =>
@@ -124,7 +127,11 @@ export class DynamoTable implements Table {
     return toItem<T>(out.Attributes ?? {});
   }
 
-  async delete(key: TableKey, condition?: { readonly ifVersion: number }, signal?: AbortSignal): Promise<void> {
+  async delete(
+    key: TableKey,
+    condition?: { readonly ifVersion: number },
+    signal?: AbortSignal,
+  ): Promise<void> {
     throwIfProblems('invalid table delete', [
       ...keyProblems(key),
       condition ? integerProblem('ifVersion', condition.ifVersion, 1, Number.MAX_SAFE_INTEGER) : undefined,
@@ -184,7 +191,12 @@ export class DynamoTable implements Table {
     return more && last ? { items, cursor: encodeCursor(last) } : { items };
   }
 
-  async #call<R>(operation: string, key: TableKey, signal: AbortSignal | undefined, fn: () => Promise<R>): Promise<R> {
+  async #call<R>(
+    operation: string,
+    key: TableKey,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<R>,
+  ): Promise<R> {
     try {
       return await fn();
     } catch (err) {

@@ -4,7 +4,12 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { BucketAlreadyOwnedByYou, CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  HeadBucketCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -41,11 +46,15 @@ async function createOrUpdateQueue(
 ): Promise<string> {
   const options = { abortSignal: signal };
   try {
-    const out = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), options);
+    const out = await client.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+      options,
+    );
     return out.QueueUrl ?? '';
   } catch (err) {
     // CreateQueue is idempotent only with identical attributes; otherwise bring them in line.
-    if (!awsErrorCodes(err).has('QueueNameExists') && !awsErrorCodes(err).has('QueueAlreadyExists')) throw err;
+    if (!awsErrorCodes(err).has('QueueNameExists') && !awsErrorCodes(err).has('QueueAlreadyExists'))
+      throw err;
     const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }), options);
     await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }), options);
     return QueueUrl ?? '';
@@ -84,7 +93,8 @@ export async function ensureSqsQueue(
   try {
     const deadLetterQueueUrl = await createOrUpdateQueue(client, dlqName, fifoAttributes, signal);
     const attributes: Partial<Record<QueueAttributeName, string>> = { ...fifoAttributes };
-    if (options.visibilitySeconds !== undefined) attributes.VisibilityTimeout = String(options.visibilitySeconds);
+    if (options.visibilitySeconds !== undefined)
+      attributes.VisibilityTimeout = String(options.visibilitySeconds);
     if (options.maxReceiveCount !== undefined) {
       const { Attributes } = await client.send(
         new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
@@ -124,7 +134,9 @@ export async function ensureS3Bucket(client: S3Client, bucket: string, signal?: 
     await client.send(
       new CreateBucketCommand({
         Bucket: bucket,
-        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
       }),
       { abortSignal: signal },
     );
@@ -144,7 +156,11 @@ export async function ensureS3Bucket(client: S3Client, bucket: string, signal?: 
  * const table = new DynamoTable({ client: dynamodb, tableName: 'spotjobs' });
  * ```
  */
-export async function ensureDynamoTable(client: DynamoDBClient, tableName: string, signal?: AbortSignal): Promise<void> {
+export async function ensureDynamoTable(
+  client: DynamoDBClient,
+  tableName: string,
+  signal?: AbortSignal,
+): Promise<void> {
   throwIfAborted(signal);
   try {
     try {

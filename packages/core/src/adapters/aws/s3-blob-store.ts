@@ -1,5 +1,5 @@
-import { pipeline } from 'node:stream/promises';
 import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -78,7 +78,8 @@ function assertPutOptions(options: PutBlobOptions): void {
   const problems: (string | undefined)[] = [];
   let bytes = 0;
   for (const [name, value] of Object.entries(options.metadata ?? {})) {
-    if (!METADATA_NAME.test(name)) problems.push(`metadata name ${JSON.stringify(name)} must be lower-case a-z0-9_-`);
+    if (!METADATA_NAME.test(name))
+      problems.push(`metadata name ${JSON.stringify(name)} must be lower-case a-z0-9_-`);
     if (typeof value !== 'string' || !METADATA_VALUE.test(value)) {
       problems.push(`metadata ${JSON.stringify(name)} must be printable ASCII`);
     } else bytes += name.length + value.length;
@@ -129,7 +130,12 @@ export class S3BlobStore implements BlobStore {
     this.#queueSize = options.queueSize ?? 4;
   }
 
-  async put(key: string, body: BlobBody, options: PutBlobOptions = {}, signal?: AbortSignal): Promise<BlobInfo> {
+  async put(
+    key: string,
+    body: BlobBody,
+    options: PutBlobOptions = {},
+    signal?: AbortSignal,
+  ): Promise<BlobInfo> {
     assertBlobKey(key);
     assertPutOptions(options);
     throwIfAborted(signal);
@@ -180,9 +186,12 @@ export class S3BlobStore implements BlobStore {
     assertBlobKey(key);
     throwIfAborted(signal);
     try {
-      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }), {
-        abortSignal: signal,
-      });
+      const out = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }),
+        {
+          abortSignal: signal,
+        },
+      );
       const body = out.Body as Readable | undefined;
       if (!body) throw new NotFoundError(key);
       if (signal) {
@@ -257,7 +266,13 @@ export class S3BlobStore implements BlobStore {
           metadata: {},
         }),
       );
-      return out.IsTruncated && out.NextContinuationToken ? { items, cursor: out.NextContinuationToken } : { items };
+      // S3 already answers in UTF-8 byte order, so this is a no-op there; fauxqs sorts with
+      // localeCompare ('a' before 'B'), and other S3-compatible stores may too. It fixes the
+      // order within a page only: on such a store, pages of mixed-case keys can still interleave.
+      items.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+      return out.IsTruncated && out.NextContinuationToken
+        ? { items, cursor: out.NextContinuationToken }
+        : { items };
     } catch (err) {
       throw this.#translate(err, 'ListObjectsV2', prefix, signal);
     }

@@ -1,5 +1,10 @@
 import type { Message, MessageAttributeValue, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { type OutgoingMessage, type QueueMessage, QueueLimits, type ReceiveOptions } from '../../ports/queue.ts';
+import {
+  type OutgoingMessage,
+  QueueLimits,
+  type QueueMessage,
+  type ReceiveOptions,
+} from '../../ports/queue.ts';
 import { integerProblem, throwIfProblems } from './checks.ts';
 
 // Checks and conversions between the `Queue` port's shapes and SQS's. SQS rejects what these
@@ -22,7 +27,8 @@ export function assertReceiveOptions(options: ReceiveOptions): void {
 }
 
 export function attributeNameProblem(name: string): string | undefined {
-  if (!ATTRIBUTE_NAME.test(name)) return `attribute name ${JSON.stringify(name)} must be 1-256 of A-Za-z0-9_.-`;
+  if (!ATTRIBUTE_NAME.test(name))
+    return `attribute name ${JSON.stringify(name)} must be 1-256 of A-Za-z0-9_.-`;
   if (/^(aws|amazon)\./i.test(name)) return `attribute name ${JSON.stringify(name)} uses a reserved prefix`;
   if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
     return `attribute name ${JSON.stringify(name)} has a leading, trailing or doubled period`;
@@ -33,7 +39,8 @@ export function attributeNameProblem(name: string): string | undefined {
 /** Throws `ValidationError` listing every way `message` breaks an SQS limit. */
 export function assertOutgoing(message: OutgoingMessage, index: number): void {
   const problems: (string | undefined)[] = [];
-  if (typeof message.body !== 'string' || message.body.length === 0) problems.push('body must be a non-empty string');
+  if (typeof message.body !== 'string' || message.body.length === 0)
+    problems.push('body must be a non-empty string');
   else {
     if (Buffer.byteLength(message.body) > QueueLimits.maxBodyBytes) {
       problems.push(`body is larger than ${QueueLimits.maxBodyBytes} bytes`);

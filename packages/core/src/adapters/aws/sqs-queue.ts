@@ -210,9 +210,12 @@ export class SqsQueue implements Queue {
       ),
     );
     await this.#call('DeleteMessage', signal, () =>
-      this.#client.send(new DeleteMessageCommand({ QueueUrl: this.#queueUrl, ReceiptHandle: message.lease }), {
-        abortSignal: signal,
-      }),
+      this.#client.send(
+        new DeleteMessageCommand({ QueueUrl: this.#queueUrl, ReceiptHandle: message.lease }),
+        {
+          abortSignal: signal,
+        },
+      ),
     );
   }
 
@@ -247,7 +250,9 @@ export class SqsQueue implements Queue {
     assertLeases(entries.map((e) => e.lease));
     throwIfProblems(
       'invalid visibility change',
-      entries.map((e, i) => integerProblem(`entry #${i} ${field}`, e.seconds, 0, QueueLimits.maxVisibilitySeconds)),
+      entries.map((e, i) =>
+        integerProblem(`entry #${i} ${field}`, e.seconds, 0, QueueLimits.maxVisibilitySeconds),
+      ),
     );
     throwIfAborted(signal);
     return mapGroups(chunk(entries, SQS_BATCH), async (group) => {

@@ -145,11 +145,16 @@ export function translateAwsError(err: unknown, context: AwsErrorContext): Spotj
   const detail = typeof e.message === 'string' && e.message !== '' ? e.message : [...codes].join(', ');
   const what = `${context.operation} ${context.container ? `${context.container}/` : ''}${context.key}`;
 
-  if (codes.has('AbortError') || (context.signal?.aborted && (codes.has('TimeoutError') || status === undefined))) {
+  if (
+    codes.has('AbortError') ||
+    (context.signal?.aborted && (codes.has('TimeoutError') || status === undefined))
+  ) {
     return new AbortedError({ cause: err });
   }
-  if (hasAny(codes, CONDITION) || status === 412) return new ConditionFailedError(context.key, { cause: err });
-  if (hasAny(codes, CONTAINER_MISSING)) return new NotFoundError(context.container ?? context.key, { cause: err });
+  if (hasAny(codes, CONDITION) || status === 412)
+    return new ConditionFailedError(context.key, { cause: err });
+  if (hasAny(codes, CONTAINER_MISSING))
+    return new NotFoundError(context.container ?? context.key, { cause: err });
   if (hasAny(codes, ITEM_MISSING) || status === 404) return new NotFoundError(context.key, { cause: err });
   if (hasAny(codes, THROTTLED) || e.$retryable?.throttling === true || status === 429) {
     return new BackendError(`${what} throttled: ${detail}`, true, { cause: err });
@@ -157,7 +162,8 @@ export function translateAwsError(err: unknown, context: AwsErrorContext): Spotj
   if ((status !== undefined && status >= 500) || e.$fault === 'server') {
     return new BackendError(`${what} failed on the server: ${detail}`, true, { cause: err });
   }
-  if (hasAny(codes, NETWORK)) return new BackendError(`${what} network error: ${detail}`, true, { cause: err });
+  if (hasAny(codes, NETWORK))
+    return new BackendError(`${what} network error: ${detail}`, true, { cause: err });
   if (hasAny(codes, INVALID)) return new ValidationError(`${what} rejected`, [detail], { cause: err });
   return new BackendError(`${what} failed: ${detail}`, false, { cause: err });
 }
