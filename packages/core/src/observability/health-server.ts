@@ -57,7 +57,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const closing = new AbortController();
   const server = createServer((req, res) => {
     route(req, res, options, lag, closing.signal).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${String(err)}\n`);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });
   });
