@@ -59,6 +59,7 @@ async function forEachChunk(
 ): Promise<void> {
   // Destroying the stream is what interrupts an iteration that waits for the next chunk.
   const onAbort = () => stream.destroy(new AbortedError({ cause: signal?.reason }));
+  throwIfAborted(signal);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of stream) {

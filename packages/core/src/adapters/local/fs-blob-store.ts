@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   AbortedError,
   BackendError,
@@ -128,6 +128,24 @@ export class FsBlobStore implements BlobStore {
     const metadata = normalisePutOptions(options);
     throwIfAborted(signal);
     this.#context.assertOpen();
+    // Until the write reads it, a stream that fails would throw its 'error' event at the process;
+    // the write sees the failure when it iterates, so this listener only keeps it from escaping.
+    const swallow = () => {};
+    if (body instanceof Readable) body.on('error', swallow);
+    try {
+      return await this.#put(key, body, options, metadata, signal);
+    } finally {
+      if (body instanceof Readable) body.off('error', swallow);
+    }
+  }
+
+  async #put(
+    key: string,
+    body: BlobBody,
+    options: PutBlobOptions,
+    metadata: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<BlobInfo> {
     const file = `${randomBytes(16).toString('hex')}.blob`;
     const tempPath = join(this.#tempDir, file);
     const finalPath = join(this.#objectsDir, file);
