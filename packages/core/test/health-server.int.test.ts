@@ -101,6 +101,29 @@ describe('startHealthServer (real HTTP on a random loopback port)', () => {
     );
   });
 
+  it('answers 500 without details when rendering fails, and logs the error', async () => {
+    const registry = new MetricsRegistry();
+    registry.addCollector(() => {
+      throw new Error('secret detail');
+    });
+    const logged: unknown[] = [];
+    const log = (obj: unknown) => logged.push(obj);
+    const logger = {
+      trace: log,
+      debug: log,
+      info: log,
+      warn: log,
+      error: log,
+      fatal: log,
+      child: () => logger,
+    };
+    const { url } = await start({ registry, logger });
+    const res = await get(`${url}/metrics`);
+    expect(res.status).toBe(500);
+    expect(res.body).toBe('internal error\n');
+    expect(logged).toEqual([expect.objectContaining({ url: '/metrics', err: expect.any(Error) })]);
+  });
+
   it('answers 404 for unknown paths (and /metrics without a registry), 405 for other methods, HEAD without body', async () => {
     const { url } = await start();
     expect((await get(`${url}/nope`)).status).toBe(404);

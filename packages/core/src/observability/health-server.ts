@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AbortedError, BackendError, throwIfAborted } from '../errors.ts';
+import type { Logger } from '../ports/logger.ts';
 import { EventLoopLag } from './event-loop-lag.ts';
 import { type HealthCheck, runChecks } from './health-checks.ts';
 import type { MetricsRegistry } from './metrics.ts';
@@ -20,6 +21,8 @@ export interface HealthServerOptions {
   readonly signal?: AbortSignal;
   /** A check slower than this fails; default 2 000 ms. */
   readonly checkTimeoutMs?: number;
+  /** Where a failing request (e.g. a collector that throws) is logged; the client only sees a 500. */
+  readonly logger?: Logger;
   /** `/healthz` fails while the event loop lags more than this; default 5 000 ms. */
   readonly maxEventLoopLagMs?: number;
 }
@@ -57,6 +60,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const closing = new AbortController();
   const server = createServer((req, res) => {
     route(req, res, options, lag, closing.signal).catch((err: unknown) => {
+      options.logger?.error({ err, url: req.url }, 'health server request failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });
