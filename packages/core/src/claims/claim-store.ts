@@ -1,10 +1,4 @@
-import {
-  BackendError,
-  ConditionFailedError,
-  LeaseLostError,
-  throwIfAborted,
-  ValidationError,
-} from '../errors.ts';
+import { ConditionFailedError, LeaseLostError, throwIfAborted, ValidationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { JsonObject, Table, TableItem, TableKey } from '../ports/table.ts';
 import { systemClock } from '../time/system-clock.ts';
@@ -17,6 +11,7 @@ import {
   ttlProblems,
   validateClaimArgs,
 } from './claim.ts';
+import { maxAttempts, writeIfHeld } from './claim-writes.ts';
 
 export interface ClaimStoreOptions {
   readonly table: Table;
@@ -25,10 +20,6 @@ export interface ClaimStoreOptions {
   /** The Table partition holding this store's claims (one item per key); default `claims`. */
   readonly partition?: string;
 }
-
-// A conditional write that keeps failing means other writers are busy on this key; after
-// this many re-reads we stop rather than spin.
-const maxAttempts = 5;
 
 /**
  * `ClaimStore`: one owner at a time per key, with fencing tokens, built only on the `Table`
@@ -107,7 +98,8 @@ export class ClaimStore {
         result: null,
       };
       try {
-        const written = await this.#put(key, record, current, signal);
+        const condition = current ? { ifVersion: current.version } : ({ ifAbsent: true } as const);
+        const written = await this.#table.put(this.#key(key), record, condition, signal);
         return this.#handle(key, written, options.ttlMs);
       } catch (err) {
         if (!(err instanceof ConditionFailedError)) throw err;
@@ -122,7 +114,9 @@ export class ClaimStore {
     const ttlMs = options.ttlMs ?? claim.ttlMs;
     const issues = ttlProblems(ttlMs);
     if (issues.length > 0) throw new ValidationError('invalid renew', issues);
-    const written = await this.#writeIfHeld(
+    const written = await writeIfHeld(
+      this.#table,
+      this.#key(claim.key),
       claim,
       () => ({ ...this.#held(claim), expiresAt: this.#clock.now() + ttlMs }),
       signal,
@@ -133,7 +127,9 @@ export class ClaimStore {
 
   /** Gives the claim up so another owner can take it at once. A lost claim is a no-op. */
   async release(claim: Claim, signal?: AbortSignal): Promise<void> {
-    await this.#writeIfHeld(
+    await writeIfHeld(
+      this.#table,
+      this.#key(claim.key),
       claim,
       () => ({ ...this.#held(claim), owner: null, expiresAt: this.#clock.now() }),
       signal,
@@ -145,7 +141,9 @@ export class ClaimStore {
    * cannot overwrite a newer owner's outcome. Throws `LeaseLostError` otherwise.
    */
   async complete(claim: Claim, result?: JsonObject, signal?: AbortSignal): Promise<ClaimState> {
-    const written = await this.#writeIfHeld(
+    const written = await writeIfHeld(
+      this.#table,
+      this.#key(claim.key),
       claim,
       () => ({ ...this.#held(claim), completed: true, result: result ?? null }),
       signal,
@@ -161,36 +159,6 @@ export class ClaimStore {
     return item && toState(key, item, this.#clock.now());
   }
 
-  // Writes `next()` conditioned on the handle's version. If the version moved but the
-  // stored record is still this very hold (same token and owner, not released or
-  // completed), another call on the same claim wrote in between (an overlapping renew):
-  // retry on that version. Anything else means the claim is lost: answer undefined.
-  async #writeIfHeld(
-    claim: Claim,
-    next: () => ClaimRecord,
-    signal?: AbortSignal,
-  ): Promise<TableItem | undefined> {
-    let version = claim.version;
-    let lastConflict: unknown;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      throwIfAborted(signal);
-      try {
-        return await this.#table.put(this.#key(claim.key), next(), { ifVersion: version }, signal);
-      } catch (err) {
-        if (!(err instanceof ConditionFailedError)) throw err;
-        lastConflict = err;
-      }
-      const current = await this.#table.get(this.#key(claim.key), signal);
-      if (!current) return undefined;
-      const r = decodeRecord(current);
-      if (r.token !== claim.token || r.owner !== claim.owner || r.completed) return undefined;
-      version = current.version;
-    }
-    throw new BackendError(`claim ${this.#describe(claim.key)} kept conflicting`, true, {
-      cause: lastConflict,
-    });
-  }
-
   #held(claim: Claim): ClaimRecord {
     return {
       owner: claim.owner,
@@ -199,16 +167,6 @@ export class ClaimStore {
       completed: false,
       result: null,
     };
-  }
-
-  #put(
-    key: string,
-    record: ClaimRecord,
-    current: TableItem | undefined,
-    signal?: AbortSignal,
-  ): Promise<TableItem> {
-    const condition = current ? { ifVersion: current.version } : ({ ifAbsent: true } as const);
-    return this.#table.put(this.#key(key), record, condition, signal);
   }
 
   #handle(key: string, item: TableItem, ttlMs: number): Claim {
