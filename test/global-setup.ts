@@ -1,4 +1,4 @@
-import 'vitest';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { type EmulatorEndpoints, startEmulators } from '../packages/core/src/testing/emulators.ts';
 
