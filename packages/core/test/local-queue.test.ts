@@ -136,6 +136,19 @@ describe('LocalQueue', () => {
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
+  it('deadLetter keeps SQS attribute limit: its own five first, then the message attributes that fit', async () => {
+    const { store } = await setup();
+    const queue = store.queue(name());
+    const own = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, `v${i}`]));
+    await queue.send([{ body: 'many attributes', attributes: own }]);
+
+    await queue.deadLetter(await takeOne(queue), 'why');
+
+    const dead = await takeOne(store.queue(queue.deadLetterQueue));
+    expect(Object.keys(dead.attributes)).toHaveLength(QueueLimits.maxAttributes);
+    expect(dead.attributes).toMatchObject({ a0: 'v0', a4: 'v4', [DeadLetterAttributes.reason]: 'why' });
+  });
+
   it('deadLetter with a superseded lease leaves the message where it is and copies nothing', async () => {
     const { clock, store } = await setup();
     const queue = store.queue(name(), { deadLetterQueue: name() });
@@ -191,6 +204,21 @@ describe('LocalQueue', () => {
 
     // The manual clock never moves: only the in-process wake-up can end this poll.
     expect((await polling).map((m) => m.body)).toEqual(['ring']);
+  });
+
+  it('a release or extend to 0 wakes a waiting long poll at once', async () => {
+    const { queue } = await setup();
+    await queue.send([{ body: 'a' }, { body: 'b' }]);
+    const [a, b] = await queue.receive({ maxMessages: 2, visibilitySeconds: 30, waitSeconds: 0 });
+
+    const first = queue.receive({ maxMessages: 1, visibilitySeconds: 30, waitSeconds: 20 });
+    await queue.release([{ lease: a!.lease, delaySeconds: 0 }]);
+    const second = queue.receive({ maxMessages: 1, visibilitySeconds: 30, waitSeconds: 20 });
+    await queue.extend([{ lease: b!.lease, visibilitySeconds: 0 }]);
+
+    // The manual clock never moves, so only the wake-ups can end these polls.
+    expect((await first).map((m) => m.body)).toEqual(['a']);
+    expect((await second).map((m) => m.body)).toEqual(['b']);
   });
 
   it('consume asks capacity before each poll and never takes more than it allows', async () => {

@@ -43,19 +43,18 @@ export function createBlobRequestHandler(
 ): BlobRequestHandler {
   const single = target instanceof FsBlobStore ? target : undefined;
   const prefix = trimSlashes(single?.baseUrl ? new URL(single.baseUrl).pathname : (options.pathPrefix ?? ''));
-  const stores = new Map<string, FsBlobStore>();
+  // Made per request (no I/O, cheap) rather than cached: a cache keyed by whatever namespace a
+  // URL names would grow without bound.
   const storeFor = (namespace: string): FsBlobStore | undefined => {
     if (single) return namespace === single.namespace ? single : undefined;
-    let store = stores.get(namespace);
-    if (!store) {
-      store = (target as LocalStore).blobs({ namespace });
-      stores.set(namespace, store);
-    }
-    return store;
+    return (target as LocalStore).blobs({ namespace });
   };
 
   return async (req, res) => {
-    const [rawPath = '', rawQuery = ''] = (req.url ?? '').split('?', 2);
+    const url = req.url ?? '';
+    const queryAt = url.indexOf('?');
+    const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
+    const rawQuery = queryAt === -1 ? '' : url.slice(queryAt + 1);
     // Segments are split before decoding, so `%2F` cannot forge a separator and `..` stays
     // visible to the key check (a WHATWG URL parser would have resolved it away).
     const segments = rawPath.split('/').slice(1);
@@ -72,7 +71,12 @@ export function createBlobRequestHandler(
       if (single) return false;
       return reply(res, 400, 'invalid path');
     }
-    const store = storeFor(namespace);
+    let store: FsBlobStore | undefined;
+    try {
+      store = storeFor(namespace);
+    } catch {
+      return reply(res, 503, 'store closed');
+    }
     if (!store) return false;
 
     try {

@@ -74,7 +74,7 @@ const SQL = {
   delete: 'DELETE FROM blobs WHERE namespace = ? AND key = ? RETURNING file',
   list: `SELECT ${COLUMNS} FROM blobs WHERE namespace = ? AND key >= ? ORDER BY key LIMIT ?`,
   listBounded: `SELECT ${COLUMNS} FROM blobs WHERE namespace = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
-  isReferenced: 'SELECT 1 AS found FROM blobs WHERE file = ? LIMIT 1',
+  referenced: 'SELECT file FROM blobs',
 } as const;
 
 /**
@@ -297,10 +297,15 @@ export class FsBlobStore implements BlobStore {
    */
   async sweep(options: { readonly olderThanMs?: number } = {}, signal?: AbortSignal): Promise<number> {
     const cutoff = Date.now() - (options.olderThanMs ?? DEFAULT_SWEEP_AGE_MS);
+    const referenced = new Set(
+      this.#context.run('sweep', (db) =>
+        (db.statement(SQL.referenced).all() as unknown as { file: string }[]).map((row) => row.file),
+      ),
+    );
     let removed = 0;
     for (const [dir, isGarbage] of [
       [this.#tempDir, () => true],
-      [this.#objectsDir, (file: string) => !this.#isReferenced(file)],
+      [this.#objectsDir, (file: string) => !referenced.has(file)],
     ] as const) {
       for (const file of await readdir(dir)) {
         throwIfAborted(signal);
@@ -320,10 +325,6 @@ export class FsBlobStore implements BlobStore {
       `head ${key}`,
       (db) => db.statement(SQL.get).get(this.namespace, Buffer.from(key, 'utf8')) as BlobRow | undefined,
     );
-  }
-
-  #isReferenced(file: string): boolean {
-    return this.#context.run('sweep', (db) => db.statement(SQL.isReferenced).get(file) !== undefined);
   }
 }
 

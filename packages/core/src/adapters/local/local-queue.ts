@@ -59,10 +59,11 @@ const SQL = {
   delete: 'DELETE FROM queue_messages WHERE seq = ? AND queue = ? AND lease_token = ?',
   deleteReturning: `DELETE FROM queue_messages WHERE seq = ? AND queue = ? AND lease_token = ?
                     RETURNING id, body, attributes, sent_at, receive_count`,
-  depth: `SELECT COALESCE(SUM(visible_at <= ?), 0) AS visible,
-                 COALESCE(SUM(visible_at > ? AND receive_count > 0), 0) AS in_flight,
-                 COALESCE(SUM(visible_at > ? AND receive_count = 0), 0) AS delayed
-          FROM queue_messages WHERE queue = ?`,
+  // The backlog is counted on the index alone; only hidden rows (usually few) are read.
+  depth: `SELECT (SELECT COUNT(*) FROM queue_messages WHERE queue = ?1 AND visible_at <= ?2) AS visible,
+                 COALESCE(SUM(receive_count > 0), 0) AS in_flight,
+                 COALESCE(SUM(receive_count = 0), 0) AS delayed
+          FROM queue_messages WHERE queue = ?1 AND visible_at > ?2`,
 } as const;
 
 /**
@@ -173,10 +174,13 @@ export class LocalQueue implements Queue {
   async extend(entries: readonly LeaseExtension[], signal?: AbortSignal): Promise<LeaseResult[]> {
     assertLeaseSeconds(entries, 'visibilitySeconds');
     throwIfAborted(signal);
-    return this.#setVisibility(
+    const results = this.#setVisibility(
       entries.map((entry) => ({ lease: entry.lease, seconds: entry.visibilitySeconds })),
       'extend',
     );
+    if (entries.some((entry, i) => entry.visibilitySeconds === 0 && results[i]?.ok))
+      ringQueue(this.#wakeupKey);
+    return results;
   }
 
   async release(entries: readonly LeaseRelease[], signal?: AbortSignal): Promise<LeaseResult[]> {
@@ -210,7 +214,8 @@ export class LocalQueue implements Queue {
 
   /**
    * Moves the message to the dead-letter queue in one transaction: a copy with the
-   * `DeadLetterAttributes` is written there and the original deleted, or neither happens. A
+   * `DeadLetterAttributes` (plus as many of its own attributes as fit in SQS's 10, as `SqsQueue`
+   * keeps) is written there and the original deleted, or neither happens. A
    * message whose lease is no longer current (acked, or redelivered to someone else) is left
    * alone, as `ack` would.
    */
@@ -229,14 +234,18 @@ export class LocalQueue implements Queue {
           | Omit<MessageRow, 'seq' | 'lease_token'>
           | undefined;
         if (!row) return false;
-        const attributes = {
-          ...(JSON.parse(row.attributes) as Record<string, string>),
+        const ours: Record<string, string> = {
           [DeadLetterAttributes.reason]: reason,
           [DeadLetterAttributes.sourceQueue]: this.name,
           [DeadLetterAttributes.originalId]: row.id,
           [DeadLetterAttributes.receiveCount]: String(row.receive_count),
           [DeadLetterAttributes.deadLetteredAt]: new Date(now).toISOString(),
         };
+        // As on SQS (10 attributes at most): ours, then as many of the message's own as fit.
+        const own = Object.entries(JSON.parse(row.attributes) as Record<string, string>)
+          .filter(([attribute]) => !(attribute in ours))
+          .slice(0, QueueLimits.maxAttributes - Object.keys(ours).length);
+        const attributes = { ...Object.fromEntries(own), ...ours };
         db.statement(SQL.insert).run(
           this.deadLetterQueue,
           randomUUID(),
@@ -257,7 +266,7 @@ export class LocalQueue implements Queue {
     const row = this.#context.run(
       `depth of ${this.name}`,
       (db) =>
-        db.statement(SQL.depth).get(now, now, now, this.name) as {
+        db.statement(SQL.depth).get(this.name, now) as {
           visible: number;
           in_flight: number;
           delayed: number;
