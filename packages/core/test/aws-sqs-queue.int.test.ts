@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ensureSqsQueue, SqsQueue } from '../src/adapters/aws/index.ts';
 import { AbortedError, NotFoundError, ValidationError } from '../src/errors.ts';
@@ -170,6 +170,33 @@ describe('SqsQueue on fauxqs', () => {
     await expect(missing.depth()).rejects.toBeInstanceOf(NotFoundError);
     await expect(poll).rejects.toBeInstanceOf(AbortedError);
     await expect(queue.depth(AbortSignal.abort())).rejects.toBeInstanceOf(AbortedError);
+  });
+});
+
+describe('ensureSqsQueue on fauxqs', () => {
+  it('is idempotent, brings changed attributes in line, and lets SQS redrive to the DLQ', async () => {
+    const name = `ensure-${randomUUID().slice(0, 8)}`;
+    const first = await ensureSqsQueue(client, name, { visibilitySeconds: 30 });
+    const second = await ensureSqsQueue(client, name, { visibilitySeconds: 1, maxReceiveCount: 1 });
+    created.push(second.queueUrl, second.deadLetterQueueUrl);
+    const queue = new SqsQueue({ client, ...second });
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: second.queueUrl, AttributeNames: ['All'] }),
+    );
+
+    await queue.send([{ body: 'poison' }]);
+    const [delivery] = await queue.receive({ maxMessages: 1, visibilitySeconds: 1, waitSeconds: 2 });
+    // The second receive exceeds maxReceiveCount 1: SQS moves the message instead of delivering it.
+    const redelivered = await queue.receive({ maxMessages: 1, visibilitySeconds: 1, waitSeconds: 3 });
+    const dlq = new SqsQueue({ client, queueUrl: second.deadLetterQueueUrl });
+
+    expect(second).toEqual(first);
+    expect(second.deadLetterQueueUrl).toMatch(new RegExp(`/${name}-dlq$`));
+    expect(Attributes?.VisibilityTimeout).toBe('1');
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: 1 });
+    expect(delivery?.body).toBe('poison');
+    expect(redelivered).toEqual([]);
+    expect((await dlq.depth()).visible).toBe(1);
   });
 });
 

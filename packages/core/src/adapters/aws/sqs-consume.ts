@@ -50,6 +50,12 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * records the grant, and the client handed to sqs-consumer (the caller's client underneath;
  * fauxqs queue URLs do not resolve, so sqs-consumer must never build its own) rewrites
  * `MaxNumberOfMessages` of the request going out.
+ *
+ * On abort, `stop({ abort: true })` cancels the long poll in flight, and the promise resolves
+ * once sqs-consumer's last poll has settled. A batch whose response had already arrived is
+ * still delivered (its messages are leased: dropping them would hide them for
+ * `visibilitySeconds`). A cancelled long poll may still take a message server-side (fauxqs
+ * keeps it open for its full wait), which then stays hidden until its lease runs out.
  */
 export async function consumeWithSqsConsumer(
   client: SQSClient,
