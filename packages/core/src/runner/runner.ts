@@ -2,12 +2,10 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import PQueue from 'p-queue';
 import { AbortedError, InterruptedError, isAbortError, LeaseLostError, ValidationError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { LeaseRelease, LeaseResult, QueueMessage } from '../ports/queue.ts';
-import { QueueLimits } from '../ports/queue.ts';
-import { backoffSeconds } from './backoff.ts';
-import { Batcher } from './batcher.ts';
+import type { QueueMessage } from '../ports/queue.ts';
 import { type CronTaskFn, type CronTaskOptions, CronTasks } from './cron-tasks.ts';
 import { JobExecution, type JobHost, type JobOutcome } from './job-execution.ts';
+import { JobSettler } from './job-settler.ts';
 import { LeaseKeeper, type LeaseLossReason } from './lease-keeper.ts';
 import type { ReleaseReason, RunnerEvents, RunnerState } from './runner-events.ts';
 import {
@@ -17,6 +15,7 @@ import {
   type SingleJobRunnerOptions,
   type TypedRunnerOptions,
 } from './runner-options.ts';
+import { stopWindow } from './stop-window.ts';
 import { type Listener, TypedEmitter } from './typed-emitter.ts';
 
 /** Why the runner is stopping; becomes the `job:released` reason of the jobs it gives back. */
@@ -64,11 +63,7 @@ export interface RunnerStats {
 
 interface Stopping {
   readonly reason: StopReason;
-  /** Monotonic ms: jobs still running are interrupted. */
-  readonly drainEnd: number;
-  /** Monotonic ms: handlers still running are abandoned (stuck) and their messages released. */
-  readonly abortEnd: number;
-  /** `ctx.deadline`: the wall-clock form of `drainEnd`. */
+  /** `ctx.deadline`: when running jobs get interrupted, epoch ms. */
   readonly deadlineWall: number;
 }
 
@@ -116,10 +111,8 @@ export class Runner {
   readonly #events: TypedEmitter<RunnerEvents>;
   readonly #slots: PQueue;
   readonly #jobs = new Map<string, JobExecution>();
-  readonly #settling = new Set<Promise<void>>();
   readonly #leases: LeaseKeeper;
-  readonly #acks: Batcher<string, LeaseResult>;
-  readonly #releases: Batcher<LeaseRelease, LeaseResult>;
+  readonly #settler: JobSettler;
   readonly #cron: CronTasks;
   /** Cancels queue calls still in flight once the runner is done (or hopelessly late). */
   readonly #io = new AbortController();
@@ -136,7 +129,6 @@ export class Runner {
   #stuck = 0;
   #lastPollAt: number | undefined;
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
-  readonly #counts = { started: 0, succeeded: 0, retried: 0, deadLettered: 0, released: 0 };
 
   /**
    * Compiles and checks `options` (throwing `ValidationError` listing every problem) and
@@ -178,16 +170,12 @@ export class Runner {
       },
       onError: (error) => this.#reportError(error, 'heartbeat failed'),
     });
-    const batch = { maxSize: QueueLimits.maxBatch, lingerMs: options.batchLingerMs, clock: options.clock };
-    this.#acks = new Batcher({
-      ...batch,
-      send: (leases) => options.queue.ack(leases, this.#io.signal),
-      onSend: (size) => this.#events.emit('batch:sent', { kind: 'ack', size }),
-    });
-    this.#releases = new Batcher({
-      ...batch,
-      send: (entries) => options.queue.release(entries, this.#io.signal),
-      onSend: (size) => this.#events.emit('batch:sent', { kind: 'release', size }),
+    this.#settler = new JobSettler({
+      options,
+      events: this.#events,
+      signal: this.#io.signal,
+      reportError: (error, what) => this.#reportError(error, what),
+      interruptReason: () => this.#stopping?.reason ?? 'interrupted',
     });
     this.#cron = new CronTasks({
       logger: this.#log,
@@ -199,7 +187,7 @@ export class Runner {
       logger: this.#log,
       deadline: () => this.#stopping?.deadlineWall,
       started: (job) => {
-        this.#counts.started++;
+        this.#settler.counts.started++;
         job.logger.debug('job started');
         this.#events.emit('job:started', job.ref);
       },
@@ -309,9 +297,9 @@ export class Runner {
       available: Math.max(0, this.#o.concurrency - inFlight - this.#slots.size),
       stuck: this.#stuck,
       leases: this.#leases.size,
-      pendingSettlements: this.#acks.pending + this.#releases.pending + this.#settling.size,
+      pendingSettlements: this.#settler.pending,
       lastPollAt: this.#lastPollAt,
-      jobs: { ...this.#counts },
+      jobs: { ...this.#settler.counts },
     };
   }
 
@@ -386,106 +374,7 @@ export class Runner {
     // Untrack before acking, so a heartbeat answer racing the ack is ignored.
     this.#leases.untrack(job.message.lease);
     this.#jobs.delete(job.message.lease);
-    const settling = this.#apply(job, outcome).catch((error: unknown) =>
-      this.#reportError(error as Error, 'settling a job failed'),
-    );
-    this.#settling.add(settling);
-    void settling.finally(() => this.#settling.delete(settling));
-  }
-
-  async #apply(job: JobExecution, outcome: JobOutcome): Promise<void> {
-    const ref = job.ref;
-    const durationMs = job.durationMs;
-    switch (outcome.kind) {
-      case 'succeeded': {
-        await this.#queueCall(this.#acks.add(job.message.lease), 'ack failed');
-        this.#counts.succeeded++;
-        job.logger.info({ outcome: 'succeeded', durationMs }, 'job succeeded');
-        this.#events.emit('job:succeeded', { ...ref, durationMs });
-        return;
-      }
-      case 'failed': {
-        if (job.attempt >= this.#o.maxAttempts) {
-          const reason = `attempts exhausted: attempt ${job.attempt} of ${this.#o.maxAttempts} failed: ${outcome.error.message}`;
-          await this.#deadLetter(job, reason, outcome.error);
-          return;
-        }
-        const delaySeconds = Math.min(
-          QueueLimits.maxVisibilitySeconds,
-          Math.max(
-            0,
-            Math.round(outcome.delaySeconds ?? backoffSeconds(job.attempt, this.#o.backoff, this.#o.random)),
-          ),
-        );
-        await this.#queueCall(
-          this.#releases.add({ lease: job.message.lease, delaySeconds }),
-          'release failed',
-        );
-        this.#counts.retried++;
-        job.logger.warn(
-          { outcome: 'retried', durationMs, delaySeconds, err: outcome.error },
-          'job failed, will retry',
-        );
-        this.#events.emit('job:retried', { ...ref, durationMs, delaySeconds, error: outcome.error });
-        return;
-      }
-      case 'permanent':
-        await this.#deadLetter(job, `permanent failure: ${outcome.error.message}`, outcome.error);
-        return;
-      case 'poison':
-        await this.#deadLetter(job, outcome.reason, undefined);
-        return;
-      case 'interrupted': {
-        const reason: ReleaseReason = this.#stopping?.reason ?? 'interrupted';
-        await this.#queueCall(
-          this.#releases.add({ lease: job.message.lease, delaySeconds: 0 }),
-          'release failed',
-        );
-        this.#released(job, reason, outcome.error);
-        return;
-      }
-      case 'lease-lost':
-        // No queue call: the lease is someone else's now.
-        this.#released(job, 'lease-lost', outcome.error);
-        return;
-    }
-  }
-
-  async #deadLetter(job: JobExecution, reason: string, error: Error | undefined): Promise<void> {
-    await this.#queueCall(
-      this.#o.queue.deadLetter(job.message, reason, this.#io.signal).then(() => undefined),
-      'dead-letter failed',
-    );
-    this.#counts.deadLettered++;
-    job.logger.error(
-      { outcome: 'dead-lettered', reason, durationMs: job.durationMs, err: error },
-      'job dead-lettered',
-    );
-    this.#events.emit('job:dead-lettered', { ...job.ref, reason });
-  }
-
-  #released(job: JobExecution, reason: ReleaseReason, error: Error | undefined): void {
-    this.#counts.released++;
-    const line = { outcome: 'released', reason, durationMs: job.durationMs, err: error };
-    if (reason === 'lease-lost') job.logger.warn(line, 'job abandoned: lease lost');
-    else job.logger.info(line, 'job released');
-    this.#events.emit('job:released', { ...job.ref, reason });
-  }
-
-  /**
-   * Awaits a settling queue call. A failure is reported, not retried: the SDK already
-   * retried transient errors, and the message simply comes back after its visibility
-   * timeout (at-least-once), which is safer than holding the slot.
-   */
-  async #queueCall(call: Promise<LeaseResult | undefined>, what: string): Promise<void> {
-    try {
-      const result = await call;
-      if (result && !result.ok) {
-        this.#reportError(result.error ?? new Error(`${what}: lease ${result.reason}`), what);
-      }
-    } catch (error) {
-      this.#reportError(error as Error, what);
-    }
+    this.#settler.settle(job, outcome);
   }
 
   #onLeaseLost(lease: string, reason: LeaseLossReason, cause: Error | undefined): void {
@@ -510,19 +399,16 @@ export class Runner {
 
     const reason = options.reason ?? 'shutdown';
     const startMono = clock.monotonic();
-    const startWall = clock.now();
-    const abortGrace = this.#o.abortGraceMs;
-    const graceMs = Math.max(
-      0,
-      options.graceMs ?? (options.deadline === undefined ? this.#o.shutdownGraceMs : Infinity),
-    );
-    const hardEnd =
-      options.deadline === undefined
-        ? Infinity
-        : startMono + (options.deadline - startWall) - releaseMarginMs;
-    const drainEnd = Math.max(startMono, Math.min(startMono + graceMs, hardEnd - abortGrace));
-    const abortEnd = Math.max(drainEnd, Math.min(drainEnd + abortGrace, hardEnd));
-    this.#stopping = { reason, drainEnd, abortEnd, deadlineWall: startWall + (drainEnd - startMono) };
+    const { drainEnd, abortEnd, drainEndWall } = stopWindow({
+      startMono,
+      startWall: clock.now(),
+      graceMs: options.graceMs,
+      defaultGraceMs: this.#o.shutdownGraceMs,
+      deadline: options.deadline,
+      abortGraceMs: this.#o.abortGraceMs,
+      marginMs: releaseMarginMs,
+    });
+    this.#stopping = { reason, deadlineWall: drainEndWall };
 
     // STOPPING: no new work. Cancel the poll, clear jobs that never got a slot, stop cron.
     this.#setState('STOPPING');
@@ -554,10 +440,7 @@ export class Runner {
     await this.#until(this.#cron.settled(), abortEnd);
 
     // Flush: settlements go out now instead of lingering, then heartbeats end.
-    this.#acks.hurry();
-    this.#releases.hurry();
-    while (this.#settling.size > 0) await Promise.all([...this.#settling]);
-    await Promise.all([this.#acks.drain(), this.#releases.drain()]);
+    await this.#settler.drain();
     await this.#leases.stop();
     this.#finish(final);
   }
