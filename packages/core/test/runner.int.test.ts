@@ -119,12 +119,12 @@ describe.each(backends)('Runner on the $name queue', (backend) => {
   });
 
   it('heartbeats in batched calls keep jobs alive past their visibility timeout', async () => {
-    const { queue, calls } = await backend.create({ visibilitySeconds: 2 });
+    const { queue, calls } = await backend.create({ visibilitySeconds: 3 });
     const runs = new Map<string, number>();
     const runner = await Runner.create({
       queue,
       concurrency: 12,
-      visibilityTimeoutSeconds: 2, // heartbeat every 333 ms, extend with <= 1 s left
+      visibilityTimeoutSeconds: 3, // heartbeat every 500 ms, extend with <= 1.5 s left
       pollWaitSeconds: 1,
       jobs: {
         work: {
@@ -141,13 +141,13 @@ describe.each(backends)('Runner on the $name queue', (backend) => {
     const succeeded = collect(runner, 'job:succeeded');
     const ids = await sendJobs(
       queue,
-      Array.from({ length: 12 }, (_, n) => ({ type: 'work', n, ms: 5_000 })),
+      Array.from({ length: 12 }, (_, n) => ({ type: 'work', n, ms: 6_000 })),
     );
     const done = runner.run();
     await vi.waitFor(() => expect(runner.stats().inFlight).toBe(12), { timeout: 10_000, interval: 20 });
 
-    // Past the 2 s visibility, another consumer finds nothing: every lease is still held.
-    await sleep(3_000);
+    // Past the 3 s visibility, another consumer finds nothing: every lease is still held.
+    await sleep(4_000);
     expect(await queue.receive({ maxMessages: 10, visibilitySeconds: 30, waitSeconds: 0 })).toEqual([]);
 
     await vi.waitFor(() => expect(succeeded).toHaveLength(12), { timeout: 20_000, interval: 50 });

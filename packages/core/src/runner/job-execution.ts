@@ -46,6 +46,12 @@ type Settled = { readonly ok: true } | { readonly ok: false; readonly error: Err
  * at once; lease lost: nothing), its slot is freed so the runner keeps working, and its late
  * result is ignored. Slots can thus be exceeded by the stuck handlers only, which are counted
  * in `stats().stuck`, logged and reported by the `job:stuck` event.
+ *
+ * @example
+ * ```ts
+ * const job = new JobExecution(message, host);
+ * const outcome = await job.run(); // { kind: 'succeeded' } | { kind: 'failed', error } | ...
+ * ```
  */
 export class JobExecution {
   readonly message: QueueMessage;

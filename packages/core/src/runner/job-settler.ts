@@ -42,6 +42,13 @@ export interface JobCounts {
  * `error` event. Failures are not retried here: the SDK already retried transient errors,
  * and the message comes back after its visibility timeout (at-least-once), which is safer
  * than holding a slot.
+ *
+ * @example
+ * ```ts
+ * const settler = new JobSettler({ options, events, signal, reportError, interruptReason: () => 'shutdown' });
+ * settler.settle(job, await job.run());
+ * await settler.drain(); // at shutdown
+ * ```
  */
 export class JobSettler {
   readonly counts: JobCounts = { started: 0, succeeded: 0, retried: 0, deadLettered: 0, released: 0 };

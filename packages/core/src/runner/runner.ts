@@ -47,7 +47,7 @@ export interface RunnerStats {
   readonly stuck: number;
   /** Leases kept alive by heartbeats. */
   readonly leases: number;
-  /** Acks and releases waiting for their batch. */
+  /** Acks, releases and dead-letters not yet answered (waiting for their batch, or in flight). */
   readonly pendingSettlements: number;
   /** Epoch ms of the last poll start, if any. */
   readonly lastPollAt: number | undefined;
