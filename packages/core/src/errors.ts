@@ -113,6 +113,26 @@ export class InterruptedError extends SpotjobsError {
   readonly code = 'INTERRUPTED';
 }
 
+/**
+ * A handler ran past `jobTimeoutMs`: its `ctx.signal` aborted with this error and the
+ * attempt counts as failed (released with backoff, or dead-lettered once attempts run out).
+ *
+ * @example
+ * ```ts
+ * runner.on('job:retried', (job) => {
+ *   if (job.error instanceof JobTimeoutError) console.warn(`${job.messageId} took over ${job.error.timeoutMs} ms`);
+ * });
+ * ```
+ */
+export class JobTimeoutError extends SpotjobsError {
+  readonly code = 'JOB_TIMEOUT';
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, options?: { cause?: unknown }) {
+    super(`job exceeded its timeout of ${timeoutMs} ms`, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** Whether `err` is an abort: ours, the platform's `AbortError`, or a `TimeoutError` from `AbortSignal.timeout`. */
 export function isAbortError(err: unknown): boolean {
   return (

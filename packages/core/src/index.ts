@@ -1,7 +1,42 @@
 // `@spotjobs/core`: ports, errors, the runner and claims. Adapters have their own entry
 // points (`@spotjobs/core/aws`, `@spotjobs/core/local`) so a local user never loads the AWS SDK.
+
+export type { Claim, ClaimState } from './claims/claim.ts';
+export { ClaimStore, type ClaimStoreOptions } from './claims/claim-store.ts';
 export * from './errors.ts';
 export { type CreateLoggerOptions, createLogger, silentLogger } from './observability/create-logger.ts';
+export {
+  type CheckVerdict,
+  type HealthCheck,
+  type HealthCheckResult,
+  runnerRunningCheck,
+} from './observability/health-checks.ts';
+export {
+  type HealthServer,
+  type HealthServerOptions,
+  startHealthServer,
+} from './observability/health-server.ts';
+export { Histogram } from './observability/histogram.ts';
+export { defaultBuckets, exponentialBuckets } from './observability/histogram-buckets.ts';
+export {
+  Counter,
+  Gauge,
+  type HistogramOptions,
+  type IncArgs,
+  type LabelArgs,
+  type LabelValues,
+  type MetricKind,
+  type MetricOptions,
+  type ValueArgs,
+} from './observability/metric-types.ts';
+export { MetricsRegistry } from './observability/metrics.ts';
+export { prometheusContentType } from './observability/prometheus-text.ts';
+export { jobDurationBuckets } from './observability/runner-metric-set.ts';
+export {
+  type InstrumentRunnerOptions,
+  instrumentRunner,
+  type ObservableRunner,
+} from './observability/runner-metrics.ts';
 export type {
   BlobBody,
   BlobInfo,
@@ -38,4 +73,21 @@ export type {
   WriteCondition,
 } from './ports/table.ts';
 export { TableLimits } from './ports/table.ts';
+export type { BackoffOptions } from './runner/backoff.ts';
+export type { CronTaskFn, CronTaskOptions, CronTaskRun } from './runner/cron-tasks.ts';
+export {
+  defineJob,
+  type JobContext,
+  type JobDefinition,
+  type JobRoutes,
+  type SingleJobDefinition,
+} from './runner/job-definition.ts';
+export { Runner, type RunnerStats, type StopOptions, type StopReason } from './runner/runner.ts';
+export type { JobRef, ReleaseReason, RunnerEvents, RunnerState } from './runner/runner-events.ts';
+export type {
+  RunnerOptions,
+  RunnerSettings,
+  SingleJobRunnerOptions,
+  TypedRunnerOptions,
+} from './runner/runner-options.ts';
 export { systemClock } from './time/system-clock.ts';

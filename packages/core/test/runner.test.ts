@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InterruptedError, LeaseLostError, PermanentJobError, RetryJobError } from '../src/errors.ts';
+import {
+  InterruptedError,
+  JobTimeoutError,
+  LeaseLostError,
+  PermanentJobError,
+  RetryJobError,
+} from '../src/errors.ts';
 import type { JobContext } from '../src/runner/job-definition.ts';
-import { JobTimeoutError } from '../src/runner/job-timeout-error.ts';
 import { aborted, deferred, singleHarness, typedHarness } from './support/runner-harness.ts';
 
 const greet = z.object({ type: z.literal('greet'), name: z.string(), times: z.number().int().default(1) });

@@ -1,10 +1,15 @@
-import { InterruptedError, type LeaseLostError, PermanentJobError, RetryJobError } from '../errors.ts';
+import {
+  InterruptedError,
+  JobTimeoutError,
+  type LeaseLostError,
+  PermanentJobError,
+  RetryJobError,
+} from '../errors.ts';
 import type { Timer } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueMessage } from '../ports/queue.ts';
 import { decodeJob } from './job-decoder.ts';
 import type { JobContext } from './job-definition.ts';
-import { JobTimeoutError } from './job-timeout-error.ts';
 import type { JobRef } from './runner-events.ts';
 import type { CompiledRunnerOptions } from './runner-options.ts';
 
