@@ -6,4 +6,14 @@ set -euo pipefail
 cd "$SPOTJOBS_ROOT"
 pnpm lint
 pnpm typecheck
-pnpm test
+
+results="$TOOLS/test-results.json"
+rm -f "$results"
+status=0
+pnpm test --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+# One plain closing line, whatever the reporter printed above it.
+node -e '
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$results" || true
+exit "$status"
