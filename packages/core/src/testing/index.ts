@@ -1,4 +1,7 @@
-// `@spotjobs/core/testing`: what tests of spotjobs and of its users need.
+// `@spotjobs/core/testing`: what tests of spotjobs and of its users need. The conformance
+// suites declare vitest tests, so this entry point is for use inside a vitest run; scripts
+// outside one (benchmarks, child processes) import `emulators.ts` directly.
+export { type BlobStoreConformanceSubject, blobStoreConformance } from './blob-store-conformance.ts';
 export {
   awsTestClientConfig,
   type EmulatorEndpoints,
@@ -6,3 +9,5 @@ export {
   startEmulators,
 } from './emulators.ts';
 export { ManualClock } from './manual-clock.ts';
+export { type QueueConformanceSubject, queueConformance } from './queue-conformance.ts';
+export { type TableConformanceSubject, tableConformance } from './table-conformance.ts';
