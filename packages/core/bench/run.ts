@@ -1,0 +1,51 @@
+// `pnpm bench`: the core against sqs-consumer and a bare SDK process, side by side on one set
+// of emulators. Prints one verdict table; exits 1 when a target is missed, 2 when the bench
+// itself broke. See bench/README.md for what each scenario measures.
+import { startEmulators } from '../src/testing/emulators.ts';
+import { type ReportRow, renderTable } from './report-table.ts';
+import { type BenchSettings, idleScenario, ioScenario, noopScenario } from './scenarios.ts';
+
+const scenarios = { noop: noopScenario, io: ioScenario, idle: idleScenario } as const;
+type ScenarioName = keyof typeof scenarios;
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number >= 1, got ${raw}`);
+  return value;
+}
+
+const only = (process.env.SPOTJOBS_BENCH_ONLY ?? 'noop,io,idle').split(',').map((s) => s.trim());
+const unknown = only.filter((name) => !(name in scenarios));
+if (unknown.length > 0) throw new Error(`SPOTJOBS_BENCH_ONLY: unknown scenario(s) ${unknown.join(', ')}`);
+
+const started = performance.now();
+const emulators = await startEmulators();
+const settings: BenchSettings = {
+  endpoints: emulators.endpoints,
+  rounds: positiveInt('SPOTJOBS_BENCH_ROUNDS', 3),
+  noopMessages: positiveInt('SPOTJOBS_BENCH_NOOP_MESSAGES', 5_000),
+  ioMessages: positiveInt('SPOTJOBS_BENCH_IO_MESSAGES', 1_500),
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+const rows: ReportRow[] = [];
+let broken: unknown;
+try {
+  for (const name of only as ScenarioName[]) rows.push(...(await scenarios[name](settings)));
+} catch (error) {
+  broken = error;
+} finally {
+  await emulators.stop();
+}
+
+const seconds = ((performance.now() - started) / 1000).toFixed(0);
+process.stdout.write(
+  `\n@spotjobs/core bench: ${settings.rounds} rounds, medians [min–max], ratio = median of per-round ratios, ` +
+    `${seconds} s, Node ${process.version}\n\n${renderTable(rows)}\n\n`,
+);
+if (broken !== undefined) {
+  console.error('bench broke:', broken);
+  process.exit(2);
+}
+process.exit(rows.every((row) => row.pass !== false) ? 0 : 1);

@@ -1,0 +1,31 @@
+/** Median and spread of repeated measurements. */
+export interface Summary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** (max − min) / median, in %: how much the rounds disagree. */
+  readonly spreadPct: number;
+  readonly values: readonly number[];
+}
+
+/**
+ * Summarises the rounds of one figure; the median resists the odd round disturbed by another
+ * process on a small machine.
+ *
+ * @example
+ * ```ts
+ * summarise([2700, 2900, 2800]).median; // 2800
+ * ```
+ */
+export function summarise(values: readonly number[]): Summary {
+  if (values.length === 0) throw new Error('nothing to summarise');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[mid] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const min = sorted[0] as number;
+  const max = sorted.at(-1) as number;
+  return { median, min, max, spreadPct: median === 0 ? 0 : ((max - min) / median) * 100, values };
+}
