@@ -119,7 +119,7 @@ function pngHeaderOnly(width: number, height: number): Buffer {
   return header;
 }
 
-function post(url: string, body: BodyInit): Promise<Response> {
+function post(url: string, body: NonNullable<RequestInit['body']>): Promise<Response> {
   return fetch(`${url}/images`, {
     method: 'POST',
     body,
@@ -244,6 +244,7 @@ describe.each([local, aws])('web-queue-worker example on the $name family', (fam
       ],
       ['unknown id', fetch(`${url}/images/${randomUUID()}`), 404, 'not_found'],
       ['malformed id', fetch(`${url}/images/..%2F..%2Fetc`), 404, 'not_found'],
+      ['bad escape', fetch(`${url}/images/%E0%A4%A`), 404, 'not_found'],
       ['unknown route', fetch(`${url}/nope`), 404, 'not_found'],
       ['wrong method', fetch(`${url}/images`), 405, 'method_not_allowed'],
     ];

@@ -99,7 +99,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebOptions, 
     const match = /^\/images\/([^/]+)$/.exec(path);
     if (match) {
       if (req.method !== 'GET') throw methodNotAllowed(res, 'GET');
-      return await status(decodeURIComponent(match[1] ?? ''), res, o, links, signal);
+      return await status(match[1] ?? '', res, o, links, signal); // ids are UUIDs: nothing to decode
     }
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
   } catch (err) {
@@ -140,7 +140,8 @@ async function upload(req: IncomingMessage, res: ServerResponse, o: WebOptions, 
   await blobs.put(originalBlobKey(id), body, { contentType: 'image/png', ifAbsent: true }, signal);
   const record: ImageRecord = {
     status: 'queued',
-    ...header,
+    width: header.width,
+    height: header.height,
     original: originalBlobKey(id),
     result: null,
     error: null,
