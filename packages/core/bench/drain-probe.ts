@@ -12,6 +12,10 @@ export interface DrainResult {
   readonly requestsPerMessage: number;
   /** HTTP attempts by operation (`ReceiveMessage`, `DeleteMessageBatch`, ...). */
   readonly byOperation: Readonly<Record<string, number>>;
+  /** Messages per ReceiveMessage answer, on average (10 is SQS's maximum). */
+  readonly messagesPerReceive: number;
+  /** Entries per DeleteMessageBatch call, on average (0 when the side deletes one by one). */
+  readonly entriesPerDeleteBatch: number;
   /** This process's CPU time (user + system) over `elapsedMs`, in % of one core. */
   readonly cpuPct: number;
 }
@@ -64,12 +68,18 @@ export function startDrainProbe(
       const used = process.cpuUsage(cpu);
       clearTimeout(timeout);
       const requests = counter.total();
+      const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
       resolve({
         elapsedMs,
         throughput: (expected / elapsedMs) * 1000,
         requests,
         requestsPerMessage: requests / expected,
         byOperation: Object.fromEntries(counter.counts),
+        messagesPerReceive: ratio(counter.received(), counter.counts.get('ReceiveMessage') ?? 0),
+        entriesPerDeleteBatch: ratio(
+          counter.entries.get('DeleteMessageBatch') ?? 0,
+          counter.counts.get('DeleteMessageBatch') ?? 0,
+        ),
         cpuPct: ((used.user + used.system) / 1000 / elapsedMs) * 100,
       });
     },

@@ -24,7 +24,7 @@ const started = performance.now();
 const emulators = await startEmulators();
 const settings: BenchSettings = {
   endpoints: emulators.endpoints,
-  rounds: positiveInt('SPOTJOBS_BENCH_ROUNDS', 3),
+  rounds: positiveInt('SPOTJOBS_BENCH_ROUNDS', 5),
   noopMessages: positiveInt('SPOTJOBS_BENCH_NOOP_MESSAGES', 5_000),
   ioMessages: positiveInt('SPOTJOBS_BENCH_IO_MESSAGES', 1_500),
   log: (line) => process.stderr.write(`${line}\n`),

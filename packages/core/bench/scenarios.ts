@@ -38,9 +38,12 @@ function describeDrain(label: string, side: string, round: number, r: DrainResul
   const ops = Object.entries(r.byOperation)
     .map(([op, n]) => `${op} ${n}`)
     .join(', ');
+  const batches =
+    `${r.messagesPerReceive.toFixed(1)} msg/receive` +
+    (r.entriesPerDeleteBatch > 0 ? `, ${r.entriesPerDeleteBatch.toFixed(1)} per delete batch` : '');
   return (
     `[${label} r${round + 1}] ${side.padEnd(19)} ${r.throughput.toFixed(0).padStart(5)} msg/s ` +
-    `(${(r.elapsedMs / 1000).toFixed(2)} s), ${r.requestsPerMessage.toFixed(3)} req/msg (${ops}), ` +
+    `(${(r.elapsedMs / 1000).toFixed(2)} s), ${r.requestsPerMessage.toFixed(3)} req/msg (${ops}; ${batches}), ` +
     `CPU ${r.cpuPct.toFixed(0)} %`
   );
 }
