@@ -30,7 +30,13 @@ export interface InterruptionSource {
 }
 
 export interface WatchOptions {
-  readonly notify: (notice: InterruptionNotice) => void;
+  /**
+   * Receives each notice. It may return a promise that settles once the notice has been acted
+   * on: a source with someone waiting on the other side (the system-sleep hook's `pre`, which
+   * holds the host awake) answers only then, within its own bound; other sources ignore it.
+   * A throw or a rejection goes to `onError`.
+   */
+  readonly notify: (notice: InterruptionNotice) => void | Promise<void>;
   readonly onError: (error: Error) => void;
   readonly signal: AbortSignal;
 }
