@@ -51,12 +51,12 @@ describe('S3BlobStore on fauxqs', () => {
     expect(sha256(bytes)).toBe(sha256(Buffer.concat(chunks)));
   });
 
-  it('stores metadata and content type, and head agrees with put', async () => {
+  it('stores metadata (names lower-cased, as S3 keeps them) and content type, and head agrees with put', async () => {
     const store = await freshStore();
 
     const info = await store.put('meta.json', '{"a":1}', {
       contentType: 'application/json',
-      metadata: { owner: 'team-a', 'build-id': '42' },
+      metadata: { owner: 'team-a', 'Build-Id': '42' },
     });
     const head = await store.head('meta.json');
 
@@ -114,15 +114,19 @@ describe('S3BlobStore on fauxqs', () => {
     expect((await buffer((await store.get('uploaded.txt')).body)).toString()).toBe('from a browser');
   });
 
+  // The rules themselves are tested once, in ports-blob-validation.test.ts: here, that every
+  // call applies them before any request, and S3BlobStore's own options.
   it('rejects unsafe keys, metadata S3 cannot round-trip and bad options before any request', async () => {
     const store = await freshStore();
 
-    for (const key of ['', '/abs', 'a/../b', 'a//b', 'a\\b', 'a/./b', 'x'.repeat(1025)]) {
+    for (const key of ['a/../b', 'lone\uD800']) {
       await expect(store.put(key, 'x'), key).rejects.toBeInstanceOf(ValidationError);
       await expect(store.get(key), key).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.head(key), key).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.delete(key), key).rejects.toBeInstanceOf(ValidationError);
     }
-    await expect(store.put('k', 'x', { metadata: { Upper: 'x' } })).rejects.toBeInstanceOf(ValidationError);
     await expect(store.put('k', 'x', { metadata: { name: 'ü' } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(store.put('k', 42 as never)).rejects.toBeInstanceOf(ValidationError);
     await expect(store.list({ limit: 1001 })).rejects.toBeInstanceOf(ValidationError);
     await expect(store.list({ prefix: '../' })).rejects.toBeInstanceOf(ValidationError);
     await expect(store.presign('k', { method: 'GET', expiresInSeconds: 604_801 })).rejects.toBeInstanceOf(

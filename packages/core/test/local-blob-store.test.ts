@@ -147,26 +147,21 @@ describe('FsBlobStore', () => {
     expect(listed).toEqual(['Z', 'a', 'a-b', 'a/b', 'é', '～', '😀']);
   });
 
+  // The rules themselves are tested once, in ports-blob-validation.test.ts: here, that every
+  // call applies them before it touches the disk, and FsBlobStore's own cursor and options.
   it('rejects unsafe keys and odd options before touching the disk', async () => {
     const { dataDir, store, blobs } = await setup();
     const invalid: (() => unknown)[] = [
       () => blobs.put('../secret', 'x'),
-      () => blobs.put('/etc/passwd', 'x'),
-      () => blobs.put('a//b', 'x'),
-      () => blobs.put('a/./b', 'x'),
-      () => blobs.put('a\\b', 'x'),
-      () => blobs.put('tab\there', 'x'),
       () => blobs.put('lone\uD800', 'x'),
-      () => blobs.put('k'.repeat(1025), 'x'),
       () => blobs.put('k', 42 as never),
-      () => blobs.put('k', 'x', { metadata: { 'bad name': 'v' } }),
       () => blobs.put('k', 'x', { metadata: { n: 'non-ascii é' } }),
-      () => blobs.put('k', 'x', { metadata: { big: 'v'.repeat(2048) } }),
       () => blobs.get('..'),
+      () => blobs.head('a//b'),
+      () => blobs.delete('/etc/passwd'),
       () => blobs.list({ limit: 1001 }),
+      () => blobs.list({ prefix: '../' }),
       () => blobs.list({ cursor: '%%%' }),
-      () => blobs.presign('k', { method: 'DELETE' as never, expiresInSeconds: 60 }),
-      () => blobs.presign('k', { method: 'GET', expiresInSeconds: 0 }),
       () => blobs.presign('k', { method: 'GET', expiresInSeconds: 604_801 }),
       () => store.blobs().presign('k', { method: 'GET', expiresInSeconds: 60 }), // no baseUrl
     ];
@@ -193,7 +188,10 @@ describe('FsBlobStore', () => {
     expect(blobs.checkPresigned('PUT', 'dir/a b.txt', expires, sig)).toBe('invalid');
     expect(blobs.checkPresigned('GET', 'dir/other.txt', expires, sig)).toBe('invalid');
     expect(blobs.checkPresigned('GET', 'dir/a b.txt', String(Number(expires) + 1), sig)).toBe('invalid');
-    expect(blobs.checkPresigned('GET', 'dir/a b.txt', expires, `${sig.slice(0, -1)}A`)).not.toBe('valid');
+    // The first character carries 6 whole bits of the MAC (the last one partly padding), so
+    // changing it always changes the signature.
+    const forged = `${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+    expect(blobs.checkPresigned('GET', 'dir/a b.txt', expires, forged)).not.toBe('valid');
     await clock.advance(60_000);
     expect(blobs.checkPresigned('GET', 'dir/a b.txt', expires, sig)).toBe('expired');
   });

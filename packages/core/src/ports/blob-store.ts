@@ -14,7 +14,9 @@ import { ValidationError } from '../errors.ts';
  * - `presign` returns a URL that grants `method` on one key, without credentials, until it
  *   expires.
  * - Keys are validated by `assertBlobKey`: relative, no `.`/`..` segments, no empty segment,
- *   no control characters, at most 1024 bytes.
+ *   no control characters, valid UTF-8 (no unpaired surrogate), at most 1024 bytes. Put
+ *   options, list options and presign options follow S3's rules (`blob-validation.ts`);
+ *   metadata names come back lower-cased, as S3 stores them.
  *
  * @example
  * ```ts
@@ -72,12 +74,23 @@ export interface PresignOptions {
   readonly expiresInSeconds: number;
 }
 
-const MAX_KEY_BYTES = 1024;
+/** S3 limits that every adapter enforces alike, so code that runs locally runs on AWS. */
+export const BlobLimits = {
+  maxKeyBytes: 1024,
+  /** User metadata: the UTF-8 bytes of every name and value together. */
+  maxMetadataBytes: 2048,
+  maxPresignSeconds: 604_800,
+  maxListLimit: 1000,
+} as const;
 
 /** What is wrong with `key` as an object key, or `undefined` when it is safe. */
 export function blobKeyProblem(key: string): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'key is empty';
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `key is longer than ${MAX_KEY_BYTES} bytes`;
+  if (Buffer.byteLength(key) > BlobLimits.maxKeyBytes)
+    return `key is longer than ${BlobLimits.maxKeyBytes} bytes`;
+  // S3 keys are UTF-8; an unpaired surrogate has no UTF-8 form (Node would write U+FFFD, so
+  // two different keys would name one object).
+  if (!key.isWellFormed()) return 'key contains an unpaired surrogate';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
   if (/[\u0000-\u001f\u007f\\]/.test(key)) return 'key contains a control character or backslash';
   if (key.startsWith('/')) return 'key starts with /';

@@ -16,6 +16,8 @@
  * - Batch calls take any number of entries (adapters chunk them, SQS allows 10 per call)
  *   and answer one result per entry, in order.
  * - Every call takes an `AbortSignal`; an aborted call rejects with `AbortedError`.
+ * - Inputs follow SQS's rules (`queue-validation.ts`): a call that breaks one rejects with
+ *   `ValidationError` listing every problem, before anything is sent or stored.
  *
  * @example
  * ```ts
@@ -131,6 +133,7 @@ export const QueueLimits = {
   maxWaitSeconds: 20,
   maxVisibilitySeconds: 43_200,
   maxDelaySeconds: 900,
+  /** Counted as SQS counts it: the body plus each attribute's name, type (`String`) and value. */
   maxBodyBytes: 1_048_576,
   maxAttributes: 10,
 } as const;

@@ -13,8 +13,10 @@
  * - `query(pk)` returns that partition's items in ascending sort-key order (descending with
  *   `reverse`), optionally only those whose sort key starts with `prefix`, at most `limit`
  *   per page with a `cursor` while more remain.
- * - Keys are non-empty strings of at most 1024 bytes; `data` is a JSON object of at most
- *   350 KB serialised (DynamoDB's item limit, with room for the key and version).
+ * - Keys are non-empty strings of valid UTF-8 (no unpaired surrogate) of at most 1024 bytes;
+ *   `data` is a plain JSON object (no NaN, Date or class instance) of at most 350 KB serialised
+ *   (DynamoDB's item limit, with room for the key and version); `ifVersion` is an integer
+ *   from 1. Checked by `table-validation.ts` before any write.
  *
  * @example
  * ```ts

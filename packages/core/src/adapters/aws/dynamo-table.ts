@@ -16,9 +16,14 @@ import type {
   TablePage,
   WriteCondition,
 } from '../../ports/table.ts';
-import { integerProblem, throwIfProblems } from './checks.ts';
+import {
+  assertTableKey,
+  checkTableDelete,
+  checkTablePut,
+  checkTableQuery,
+} from '../../ports/table-validation.ts';
+import { throwIfProblems } from '../../ports/validation.ts';
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
-import { dataProblems, keyProblems } from './dynamo-items.ts';
 import { translateAwsError } from './translate-aws-error.ts';
 
 export interface DynamoTableOptions {
@@ -74,7 +79,7 @@ export class DynamoTable implements Table {
     key: TableKey,
     signal?: AbortSignal,
   ): Promise<TableItem<T> | undefined> {
-    throwIfProblems('invalid table key', keyProblems(key));
+    assertTableKey(key);
     throwIfAborted(signal);
     const out = await this.#call('GetItem', key, signal, () =>
       this.#documents.send(
@@ -91,13 +96,7 @@ export class DynamoTable implements Table {
     condition?: WriteCondition,
     signal?: AbortSignal,
   ): Promise<TableItem<T>> {
-    throwIfProblems('invalid table write', [
-      ...keyProblems(key),
-      ...dataProblems(data),
-      condition && 'ifVersion' in condition
-        ? integerProblem('ifVersion', condition.ifVersion, 1, Number.MAX_SAFE_INTEGER)
-        : undefined,
-    ]);
+    checkTablePut(key, data, condition);
     throwIfAborted(signal);
     const conditional =
       condition === undefined
@@ -132,10 +131,7 @@ export class DynamoTable implements Table {
     condition?: { readonly ifVersion: number },
     signal?: AbortSignal,
   ): Promise<void> {
-    throwIfProblems('invalid table delete', [
-      ...keyProblems(key),
-      condition ? integerProblem('ifVersion', condition.ifVersion, 1, Number.MAX_SAFE_INTEGER) : undefined,
-    ]);
+    checkTableDelete(key, condition);
     throwIfAborted(signal);
     await this.#call('DeleteItem', key, signal, () =>
       this.#documents.send(
@@ -160,13 +156,8 @@ export class DynamoTable implements Table {
     options: QueryOptions = {},
     signal?: AbortSignal,
   ): Promise<TablePage<T>> {
-    const prefix = options.prefix || undefined;
-    throwIfProblems('invalid query', [
-      ...keyProblems({ pk, sk: prefix ?? 'x' }),
-      options.limit === undefined ? undefined : integerProblem('limit', options.limit, 1, 1000),
-    ]);
-    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor, pk, prefix);
-    const limit = options.limit ?? 100;
+    const { prefix, limit, cursor, reverse } = checkTableQuery(pk, options);
+    const start = cursor === undefined ? undefined : decodeCursor(cursor, pk, prefix);
     throwIfAborted(signal);
     const out = await this.#call('Query', { pk, sk: prefix ?? '' }, signal, () =>
       this.#documents.send(
@@ -175,7 +166,7 @@ export class DynamoTable implements Table {
           KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
           ExpressionAttributeValues: { ':pk': pk, ...(prefix ? { ':prefix': prefix } : {}) },
           ConsistentRead: true,
-          ScanIndexForward: !options.reverse,
+          ScanIndexForward: !reverse,
           // One more than asked: a cursor only when another item really follows.
           Limit: limit + 1,
           ExclusiveStartKey: start ? { pk: start.pk, sk: start.sk } : undefined,

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { throwIfAborted } from '../../errors.ts';
 import { QueueLimits } from '../../ports/queue.ts';
-import { integerProblem, throwIfProblems } from './checks.ts';
+import { integerProblem, throwIfProblems } from '../../ports/validation.ts';
 import { awsErrorCodes, translateAwsError } from './translate-aws-error.ts';
 
 // Idempotent "make it exist" helpers for tests, benchmarks, examples and local development.

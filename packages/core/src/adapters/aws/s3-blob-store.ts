@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { AbortedError, NotFoundError, throwIfAborted, ValidationError } from '../../errors.ts';
+import { AbortedError, NotFoundError, throwIfAborted } from '../../errors.ts';
 import {
   assertBlobKey,
   type BlobBody,
@@ -24,7 +24,8 @@ import {
   type PresignOptions,
   type PutBlobOptions,
 } from '../../ports/blob-store.ts';
-import { integerProblem, throwIfProblems } from './checks.ts';
+import { checkBlobList, checkBlobPresign, checkBlobPut } from '../../ports/blob-validation.ts';
+import { integerProblem, throwIfProblems } from '../../ports/validation.ts';
 import { translateAwsError } from './translate-aws-error.ts';
 
 export interface S3BlobStoreOptions {
@@ -44,12 +45,6 @@ const MIN_PART = 5 * MiB;
 const MAX_PART = 5 * 1024 * MiB;
 // 8 MiB: fewer requests than S3's 5 MiB minimum, and below fauxqs's 11 MiB request limit.
 const DEFAULT_PART = 8 * MiB;
-const MAX_PRESIGN_SECONDS = 604_800;
-// S3 stores user metadata as HTTP headers: names come back lower-cased and non-ASCII values
-// come back mangled (fauxqs) or RFC 2047-encoded (AWS), so only what round-trips is accepted.
-const METADATA_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-const METADATA_VALUE = /^[\x20-\x7e]*$/;
-const MAX_METADATA_BYTES = 2048;
 
 function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"|"$/g, '');
@@ -72,20 +67,6 @@ function countBytes(body: BlobBody): { body: Uint8Array | Readable; size: () => 
   // A failing source destroys the counter with its error, which fails the upload.
   pipeline(body, counter).catch(() => {});
   return { body: counter, size: () => size };
-}
-
-function assertPutOptions(options: PutBlobOptions): void {
-  const problems: (string | undefined)[] = [];
-  let bytes = 0;
-  for (const [name, value] of Object.entries(options.metadata ?? {})) {
-    if (!METADATA_NAME.test(name))
-      problems.push(`metadata name ${JSON.stringify(name)} must be lower-case a-z0-9_-`);
-    if (typeof value !== 'string' || !METADATA_VALUE.test(value)) {
-      problems.push(`metadata ${JSON.stringify(name)} must be printable ASCII`);
-    } else bytes += name.length + value.length;
-  }
-  if (bytes > MAX_METADATA_BYTES) problems.push(`metadata is larger than ${MAX_METADATA_BYTES} bytes`);
-  throwIfProblems('invalid put options', problems);
 }
 
 /**
@@ -136,8 +117,7 @@ export class S3BlobStore implements BlobStore {
     options: PutBlobOptions = {},
     signal?: AbortSignal,
   ): Promise<BlobInfo> {
-    assertBlobKey(key);
-    assertPutOptions(options);
+    const checked = checkBlobPut(key, body, options);
     throwIfAborted(signal);
     const abortController = new AbortController();
     const onAbort = () => abortController.abort(signal?.reason);
@@ -149,11 +129,11 @@ export class S3BlobStore implements BlobStore {
         Bucket: this.#bucket,
         Key: this.#prefix + key,
         Body: counted.body,
-        ContentType: options.contentType,
-        Metadata: options.metadata ? { ...options.metadata } : undefined,
+        ContentType: checked.contentType,
+        Metadata: { ...checked.metadata },
         // lib-storage copies params onto PutObject and CompleteMultipartUpload, both of which
         // carry If-None-Match; S3 answers 412 PreconditionFailed when the key exists.
-        IfNoneMatch: options.ifAbsent ? '*' : undefined,
+        IfNoneMatch: checked.ifAbsent ? '*' : undefined,
       },
       partSize: this.#partSize,
       queueSize: this.#queueSize,
@@ -177,8 +157,8 @@ export class S3BlobStore implements BlobStore {
       size: counted.size(),
       etag,
       lastModified: new Date(),
-      contentType: options.contentType ?? 'application/octet-stream',
-      metadata: { ...options.metadata },
+      contentType: checked.contentType ?? 'application/octet-stream',
+      metadata: { ...checked.metadata },
     };
   }
 
@@ -236,24 +216,15 @@ export class S3BlobStore implements BlobStore {
   }
 
   async list(options: ListBlobsOptions = {}, signal?: AbortSignal): Promise<BlobPage> {
-    const prefix = options.prefix ?? '';
-    // A list prefix may end mid-segment or with `/`: it is valid when some key could start with it.
-    const problems = [
-      prefix === '' ? undefined : blobKeyProblem(`${prefix}x`),
-      options.limit === undefined ? undefined : integerProblem('limit', options.limit, 1, 1000),
-      options.cursor === undefined || (typeof options.cursor === 'string' && options.cursor !== '')
-        ? undefined
-        : 'cursor must be a non-empty string from a previous page',
-    ];
-    throwIfProblems('invalid list options', problems);
+    const { prefix, limit, cursor } = checkBlobList(options);
     throwIfAborted(signal);
     try {
       const out = await this.#client.send(
         new ListObjectsV2Command({
           Bucket: this.#bucket,
           Prefix: this.#prefix + prefix || undefined,
-          MaxKeys: options.limit ?? 1000,
-          ContinuationToken: options.cursor,
+          MaxKeys: limit,
+          ContinuationToken: cursor,
         }),
         { abortSignal: signal },
       );
@@ -279,12 +250,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async presign(key: string, options: PresignOptions, signal?: AbortSignal): Promise<string> {
-    assertBlobKey(key);
-    const problem = integerProblem('expiresInSeconds', options.expiresInSeconds, 1, MAX_PRESIGN_SECONDS);
-    if (problem) throw new ValidationError('invalid presign options', [problem]);
-    if (options.method !== 'GET' && options.method !== 'PUT') {
-      throw new ValidationError('invalid presign options', [`method must be GET or PUT`]);
-    }
+    checkBlobPresign(key, options);
     throwIfAborted(signal);
     const input = { Bucket: this.#bucket, Key: this.#prefix + key };
     const command = options.method === 'GET' ? new GetObjectCommand(input) : new PutObjectCommand(input);

@@ -3,8 +3,8 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { AbortedError, ValidationError } from '../../errors.ts';
 import { type ConsumeOptions, QueueLimits } from '../../ports/queue.ts';
+import { assertConsumeOptions } from '../../ports/queue-validation.ts';
 import { systemClock } from '../../time/system-clock.ts';
-import { integerProblem, throwIfProblems } from './checks.ts';
 import { fromSqsMessage, SYSTEM_ATTRIBUTES } from './sqs-messages.ts';
 import { translateAwsError } from './translate-aws-error.ts';
 
@@ -62,10 +62,7 @@ export async function consumeWithSqsConsumer(
   queueUrl: string,
   options: ConsumeOptions,
 ): Promise<void> {
-  throwIfProblems('invalid consume options', [
-    integerProblem('visibilitySeconds', options.visibilitySeconds, 0, QueueLimits.maxVisibilitySeconds),
-    integerProblem('waitSeconds', options.waitSeconds, 0, QueueLimits.maxWaitSeconds),
-  ]);
+  assertConsumeOptions(options);
   const { signal } = options;
   if (signal.aborted) return;
 

@@ -9,9 +9,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { BackendError, throwIfAborted, ValidationError } from '../../errors.ts';
+import { deadLetterAttributes } from '../../ports/dead-letter-attributes.ts';
 import {
   type ConsumeOptions,
-  DeadLetterAttributes,
   type LeaseExtension,
   type LeaseRelease,
   type LeaseResult,
@@ -22,19 +22,17 @@ import {
   type QueueMessage,
   type ReceiveOptions,
 } from '../../ports/queue.ts';
-import { integerProblem, throwIfProblems } from './checks.ts';
+import {
+  assertDeadLetter,
+  assertLeaseChanges,
+  assertLeases,
+  assertOutgoingMessages,
+  assertReceiveOptions,
+  messagePayloadBytes,
+} from '../../ports/queue-validation.ts';
 import { chunk, failAll, leaseResults, mapGroups, SQS_BATCH } from './sqs-batch.ts';
 import { consumeWithSqsConsumer } from './sqs-consume.ts';
-import {
-  assertOutgoing,
-  assertReceiveOptions,
-  fromSqsMessage,
-  payloadBytes,
-  SYSTEM_ATTRIBUTES,
-  sanitiseText,
-  toMessageAttributes,
-  toSendEntry,
-} from './sqs-messages.ts';
+import { fromSqsMessage, SYSTEM_ATTRIBUTES, toMessageAttributes, toSendEntry } from './sqs-messages.ts';
 import { type AwsErrorContext, translateAwsError } from './translate-aws-error.ts';
 
 export interface SqsQueueOptions {
@@ -46,9 +44,6 @@ export interface SqsQueueOptions {
   /** For logs and metrics; defaults to the queue name in `queueUrl`. */
   readonly name?: string;
 }
-
-/** Dead-letter reasons are capped: attributes count towards the 1 MiB message limit. */
-const MAX_REASON_CHARS = 4096;
 
 /**
  * `Queue` on Amazon SQS (standard queues). Polling goes through sqs-consumer, sized by the
@@ -84,13 +79,13 @@ export class SqsQueue implements Queue {
   }
 
   async send(messages: readonly OutgoingMessage[], signal?: AbortSignal): Promise<string[]> {
-    messages.forEach(assertOutgoing);
+    assertOutgoingMessages(messages);
     throwIfAborted(signal);
     // SQS caps a batch at 10 messages *and* 1 MiB in total.
     const batches: OutgoingMessage[][] = [];
     let bytes = 0;
     for (const message of messages) {
-      const size = payloadBytes(message);
+      const size = messagePayloadBytes(message);
       const last = batches.at(-1);
       if (!last || last.length === SQS_BATCH || bytes + size > QueueLimits.maxBodyBytes) {
         batches.push([message]);
@@ -144,18 +139,18 @@ export class SqsQueue implements Queue {
     return consumeWithSqsConsumer(this.#client, this.#queueUrl, options);
   }
 
-  extend(entries: readonly LeaseExtension[], signal?: AbortSignal): Promise<LeaseResult[]> {
+  async extend(entries: readonly LeaseExtension[], signal?: AbortSignal): Promise<LeaseResult[]> {
+    assertLeaseChanges(entries, 'visibilitySeconds');
     return this.#changeVisibility(
       entries.map((e) => ({ lease: e.lease, seconds: e.visibilitySeconds })),
-      'visibilitySeconds',
       signal,
     );
   }
 
-  release(entries: readonly LeaseRelease[], signal?: AbortSignal): Promise<LeaseResult[]> {
+  async release(entries: readonly LeaseRelease[], signal?: AbortSignal): Promise<LeaseResult[]> {
+    assertLeaseChanges(entries, 'delaySeconds');
     return this.#changeVisibility(
       entries.map((e) => ({ lease: e.lease, seconds: e.delaySeconds })),
-      'delaySeconds',
       signal,
     );
   }
@@ -184,21 +179,18 @@ export class SqsQueue implements Queue {
   async deadLetter(message: QueueMessage, reason: string, signal?: AbortSignal): Promise<void> {
     const dlq = this.#deadLetterQueueUrl;
     if (!dlq) throw new ValidationError(`queue ${this.name} has no deadLetterQueueUrl`);
-    assertLeases([message.lease]);
+    assertDeadLetter(message, reason);
     throwIfAborted(signal);
-    const ours: Record<string, string> = {
-      [DeadLetterAttributes.reason]: sanitiseText(reason, MAX_REASON_CHARS),
-      [DeadLetterAttributes.sourceQueue]: this.name,
-      [DeadLetterAttributes.originalId]: message.id,
-      [DeadLetterAttributes.receiveCount]: String(message.receiveCount),
-      [DeadLetterAttributes.deadLetteredAt]: new Date().toISOString(),
-    };
-    // SQS allows 10 attributes: ours first, then as many of the message's own as fit.
-    const room = QueueLimits.maxAttributes - Object.keys(ours).length;
-    const kept = Object.entries(message.attributes)
-      .filter(([name]) => !(name in ours))
-      .slice(0, room);
-    const attributes = { ...Object.fromEntries(kept), ...ours };
+    const attributes = deadLetterAttributes(
+      {
+        reason,
+        sourceQueue: this.name,
+        originalId: message.id,
+        receiveCount: message.receiveCount,
+        deadLetteredAt: new Date(),
+      },
+      message.attributes,
+    );
     await this.#call('SendMessage', signal, () =>
       this.#client.send(
         new SendMessageCommand({
@@ -244,16 +236,8 @@ export class SqsQueue implements Queue {
 
   async #changeVisibility(
     entries: readonly { lease: string; seconds: number }[],
-    field: string,
     signal: AbortSignal | undefined,
   ): Promise<LeaseResult[]> {
-    assertLeases(entries.map((e) => e.lease));
-    throwIfProblems(
-      'invalid visibility change',
-      entries.map((e, i) =>
-        integerProblem(`entry #${i} ${field}`, e.seconds, 0, QueueLimits.maxVisibilitySeconds),
-      ),
-    );
     throwIfAborted(signal);
     return mapGroups(chunk(entries, SQS_BATCH), async (group) => {
       const leases = group.map((e) => e.lease);
@@ -289,9 +273,4 @@ export class SqsQueue implements Queue {
       throw translateAwsError(err, this.#context(operation, signal));
     }
   }
-}
-
-function assertLeases(leases: readonly string[]): void {
-  const bad = leases.flatMap((lease, i) => (typeof lease === 'string' && lease !== '' ? [] : [`#${i}`]));
-  if (bad.length > 0) throw new ValidationError('leases must be non-empty strings', bad);
 }

@@ -49,12 +49,3 @@ export function decodeCursor(cursor: string): Buffer {
   }
   return Buffer.from(cursor, 'base64url');
 }
-
-/** Validates an optional page size in [1, max], defaulting to `fallback`. */
-export function pageLimit(limit: number | undefined, fallback: number, max: number): number {
-  if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new ValidationError('invalid limit', [`limit must be an integer from 1 to ${max}, got ${limit}`]);
-  }
-  return limit;
-}

@@ -22,15 +22,15 @@ import type {
   PresignOptions,
   PutBlobOptions,
 } from '../../ports/blob-store.ts';
-import { assertBlobKey as assertPortBlobKey } from '../../ports/blob-store.ts';
+import { assertBlobKey } from '../../ports/blob-store.ts';
 import {
-  assertBody,
-  assertNamespace,
-  assertPresignOptions,
-  normaliseBaseUrl,
-  normalisePutOptions,
-} from './blob-input.ts';
-import { decodeCursor, encodeCursor, pageLimit, prefixRange, startAfter } from './byte-range.ts';
+  type CheckedPutOptions,
+  checkBlobList,
+  checkBlobPresign,
+  checkBlobPut,
+} from '../../ports/blob-validation.ts';
+import { assertNamespace, normaliseBaseUrl } from './blob-input.ts';
+import { decodeCursor, encodeCursor, prefixRange, startAfter } from './byte-range.ts';
 import { syncDirectory, writeDurably } from './durable-file.ts';
 import type { LocalContext } from './local-context.ts';
 
@@ -48,7 +48,6 @@ export type PresignedCheck = 'valid' | 'expired' | 'invalid';
 /** Sub-directories of the data dir that hold blob content (created by `openLocalStore`). */
 export const BLOB_DIRS = { objects: join('blobs', 'objects'), temp: join('blobs', 'tmp') } as const;
 
-const MAX_LIST_LIMIT = 1000;
 const OPEN_RETRIES = 5;
 const DEFAULT_SWEEP_AGE_MS = 3_600_000;
 
@@ -123,9 +122,7 @@ export class FsBlobStore implements BlobStore {
     options: PutBlobOptions = {},
     signal?: AbortSignal,
   ): Promise<BlobInfo> {
-    assertBlobKey(key);
-    assertBody(body);
-    const metadata = normalisePutOptions(options);
+    const checked = checkBlobPut(key, body, options);
     throwIfAborted(signal);
     this.#context.assertOpen();
     // Until the write reads it, a stream that fails would throw its 'error' event at the process;
@@ -133,7 +130,7 @@ export class FsBlobStore implements BlobStore {
     const swallow = () => {};
     if (body instanceof Readable) body.on('error', swallow);
     try {
-      return await this.#put(key, body, options, metadata, signal);
+      return await this.#put(key, body, checked, signal);
     } finally {
       if (body instanceof Readable) body.off('error', swallow);
     }
@@ -142,8 +139,7 @@ export class FsBlobStore implements BlobStore {
   async #put(
     key: string,
     body: BlobBody,
-    options: PutBlobOptions,
-    metadata: Record<string, string>,
+    options: CheckedPutOptions,
     signal: AbortSignal | undefined,
   ): Promise<BlobInfo> {
     const file = `${randomBytes(16).toString('hex')}.blob`;
@@ -163,7 +159,7 @@ export class FsBlobStore implements BlobStore {
         etag: written.md5,
         lastModified: new Date(this.#context.clock.now()),
         ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-        metadata,
+        metadata: options.metadata,
       };
       const keyBytes = Buffer.from(key, 'utf8');
       outcome = this.#context.run(`put ${key}`, (db) =>
@@ -179,7 +175,7 @@ export class FsBlobStore implements BlobStore {
             info.size,
             info.etag,
             info.contentType ?? null,
-            JSON.stringify(metadata),
+            JSON.stringify(options.metadata),
             info.lastModified.getTime(),
           );
           return { info, replaced: existing?.file };
@@ -238,12 +234,9 @@ export class FsBlobStore implements BlobStore {
   }
 
   async list(options: ListBlobsOptions = {}, signal?: AbortSignal): Promise<BlobPage> {
-    if (options.prefix !== undefined && typeof options.prefix !== 'string') {
-      throw new ValidationError('invalid prefix', ['prefix must be a string']);
-    }
-    const limit = pageLimit(options.limit, MAX_LIST_LIMIT, MAX_LIST_LIMIT);
-    let range = prefixRange(options.prefix);
-    if (options.cursor !== undefined) range = startAfter(range, decodeCursor(options.cursor));
+    const { prefix, limit, cursor } = checkBlobList(options);
+    let range = prefixRange(prefix);
+    if (cursor !== undefined) range = startAfter(range, decodeCursor(cursor));
     throwIfAborted(signal);
     const rows = this.#context.run('list', (db) =>
       range.hi
@@ -261,8 +254,7 @@ export class FsBlobStore implements BlobStore {
    * expires: `${baseUrl}/<namespace>/<key>?method=..&expires=<epoch s>&sig=<HMAC-SHA256>`.
    */
   async presign(key: string, options: PresignOptions, signal?: AbortSignal): Promise<string> {
-    assertBlobKey(key);
-    assertPresignOptions(options);
+    checkBlobPresign(key, options);
     throwIfAborted(signal);
     if (this.baseUrl === undefined) {
       throw new ValidationError('cannot presign', [
@@ -325,18 +317,6 @@ export class FsBlobStore implements BlobStore {
       `head ${key}`,
       (db) => db.statement(SQL.get).get(this.namespace, Buffer.from(key, 'utf8')) as BlobRow | undefined,
     );
-  }
-}
-
-// A lone surrogate would be stored as U+FFFD, so two different keys would name one object.
-const LONE_SURROGATE = /\p{Cs}/u;
-
-function assertBlobKey(key: string): void {
-  assertPortBlobKey(key);
-  if (LONE_SURROGATE.test(key)) {
-    throw new ValidationError(`invalid blob key ${JSON.stringify(key)}`, [
-      'key contains an unpaired surrogate',
-    ]);
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { throwIfAborted, ValidationError } from '../../errors.ts';
+import { deadLetterAttributes } from '../../ports/dead-letter-attributes.ts';
 import type {
   ConsumeOptions,
   LeaseExtension,
@@ -11,14 +12,16 @@ import type {
   QueueMessage,
   ReceiveOptions,
 } from '../../ports/queue.ts';
-import { DeadLetterAttributes, QueueLimits } from '../../ports/queue.ts';
-import type { LocalContext } from './local-context.ts';
+import { QueueLimits } from '../../ports/queue.ts';
 import {
-  assertLeaseSeconds,
+  assertConsumeOptions,
+  assertDeadLetter,
+  assertLeaseChanges,
+  assertLeases,
   assertOutgoingMessages,
-  assertQueueName,
   assertReceiveOptions,
-} from './queue-input.ts';
+} from '../../ports/queue-validation.ts';
+import type { LocalContext } from './local-context.ts';
 import { ringQueue, waitForRing, wakeupKey } from './queue-wakeups.ts';
 
 /** Options of `LocalStore.queue`. */
@@ -145,8 +148,8 @@ export class LocalQueue implements Queue {
    * so an idle consumer does not spin.
    */
   async consume(options: ConsumeOptions): Promise<void> {
+    assertConsumeOptions(options);
     const { signal, capacity, deliver, onError, visibilitySeconds, waitSeconds } = options;
-    assertReceiveOptions({ maxMessages: 1, visibilitySeconds, waitSeconds });
     const clock = this.#context.clock;
     const waitMs = Math.max(waitSeconds * 1000, this.#pollIntervalMs);
     let failures = 0;
@@ -172,7 +175,7 @@ export class LocalQueue implements Queue {
   }
 
   async extend(entries: readonly LeaseExtension[], signal?: AbortSignal): Promise<LeaseResult[]> {
-    assertLeaseSeconds(entries, 'visibilitySeconds');
+    assertLeaseChanges(entries, 'visibilitySeconds');
     throwIfAborted(signal);
     const results = this.#setVisibility(
       entries.map((entry) => ({ lease: entry.lease, seconds: entry.visibilitySeconds })),
@@ -184,7 +187,7 @@ export class LocalQueue implements Queue {
   }
 
   async release(entries: readonly LeaseRelease[], signal?: AbortSignal): Promise<LeaseResult[]> {
-    assertLeaseSeconds(entries, 'delaySeconds');
+    assertLeaseChanges(entries, 'delaySeconds');
     throwIfAborted(signal);
     const results = this.#setVisibility(
       entries.map((entry) => ({ lease: entry.lease, seconds: entry.delaySeconds })),
@@ -195,9 +198,7 @@ export class LocalQueue implements Queue {
   }
 
   async ack(leases: readonly string[], signal?: AbortSignal): Promise<LeaseResult[]> {
-    if (!Array.isArray(leases) || leases.some((lease) => typeof lease !== 'string')) {
-      throw new ValidationError('leases must be an array of strings');
-    }
+    assertLeases(leases);
     throwIfAborted(signal);
     if (leases.length === 0) return [];
     this.#context.run(`ack on ${this.name}`, (db) =>
@@ -214,16 +215,13 @@ export class LocalQueue implements Queue {
 
   /**
    * Moves the message to the dead-letter queue in one transaction: a copy with the
-   * `DeadLetterAttributes` (plus as many of its own attributes as fit in SQS's 10, as `SqsQueue`
-   * keeps) is written there and the original deleted, or neither happens. A
+   * `deadLetterAttributes` (as `SqsQueue` sends them) is written there and the original
+   * deleted, or neither happens. A
    * message whose lease is no longer current (acked, or redelivered to someone else) is left
    * alone, as `ack` would.
    */
   async deadLetter(message: QueueMessage, reason: string, signal?: AbortSignal): Promise<void> {
-    if (typeof message !== 'object' || message === null || typeof message.lease !== 'string') {
-      throw new ValidationError('deadLetter needs a received message');
-    }
-    if (typeof reason !== 'string') throw new ValidationError('reason must be a string');
+    assertDeadLetter(message, reason);
     throwIfAborted(signal);
     const parsed = parseLease(message.lease);
     if (!parsed) return;
@@ -234,18 +232,16 @@ export class LocalQueue implements Queue {
           | Omit<MessageRow, 'seq' | 'lease_token'>
           | undefined;
         if (!row) return false;
-        const ours: Record<string, string> = {
-          [DeadLetterAttributes.reason]: reason,
-          [DeadLetterAttributes.sourceQueue]: this.name,
-          [DeadLetterAttributes.originalId]: row.id,
-          [DeadLetterAttributes.receiveCount]: String(row.receive_count),
-          [DeadLetterAttributes.deadLetteredAt]: new Date(now).toISOString(),
-        };
-        // As on SQS (10 attributes at most): ours, then as many of the message's own as fit.
-        const own = Object.entries(JSON.parse(row.attributes) as Record<string, string>)
-          .filter(([attribute]) => !(attribute in ours))
-          .slice(0, QueueLimits.maxAttributes - Object.keys(ours).length);
-        const attributes = { ...Object.fromEntries(own), ...ours };
+        const attributes = deadLetterAttributes(
+          {
+            reason,
+            sourceQueue: this.name,
+            originalId: row.id,
+            receiveCount: row.receive_count,
+            deadLetteredAt: new Date(now),
+          },
+          JSON.parse(row.attributes) as Record<string, string>,
+        );
         db.statement(SQL.insert).run(
           this.deadLetterQueue,
           randomUUID(),
@@ -343,6 +339,15 @@ export class LocalQueue implements Queue {
         });
       }),
     );
+  }
+}
+
+/** Queue names follow SQS: 1–80 letters, digits, `-` and `_`. */
+function assertQueueName(name: string): void {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    throw new ValidationError(`invalid queue name ${JSON.stringify(name)}`, [
+      'a queue name is 1 to 80 letters, digits, - or _',
+    ]);
   }
 }
 

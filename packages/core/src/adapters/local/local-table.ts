@@ -8,14 +8,14 @@ import type {
   TablePage,
   WriteCondition,
 } from '../../ports/table.ts';
-import { TableLimits } from '../../ports/table.ts';
-import { decodeCursor, encodeCursor, endBefore, pageLimit, prefixRange, startAfter } from './byte-range.ts';
+import {
+  assertTableKey,
+  checkTableDelete,
+  checkTablePut,
+  checkTableQuery,
+} from '../../ports/table-validation.ts';
+import { decodeCursor, encodeCursor, endBefore, prefixRange, startAfter } from './byte-range.ts';
 import type { LocalContext } from './local-context.ts';
-
-const DEFAULT_QUERY_LIMIT = 100;
-// In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves.
-const LONE_SURROGATE = /\p{Cs}/u;
-const MAX_QUERY_LIMIT = 1000;
 
 // Each write is one SQL statement, so it is atomic across processes on its own: the version
 // check and the write happen under the same lock.
@@ -71,7 +71,8 @@ export class LocalTable implements Table {
     key: TableKey,
     signal?: AbortSignal,
   ): Promise<TableItem<T> | undefined> {
-    const sk = assertKey(key);
+    assertTableKey(key);
+    const sk = Buffer.from(key.sk, 'utf8');
     throwIfAborted(signal);
     const row = this.#context.run(
       `get from ${this.name}`,
@@ -88,9 +89,8 @@ export class LocalTable implements Table {
     condition?: WriteCondition,
     signal?: AbortSignal,
   ): Promise<TableItem<T>> {
-    const sk = assertKey(key);
-    const json = serialise(data);
-    assertCondition(condition);
+    const json = checkTablePut(key, data, condition);
+    const sk = Buffer.from(key.sk, 'utf8');
     throwIfAborted(signal);
     const row = this.#context.run(`put to ${this.name}`, (db) => {
       if (condition && 'ifAbsent' in condition) {
@@ -111,8 +111,8 @@ export class LocalTable implements Table {
     condition?: { readonly ifVersion: number },
     signal?: AbortSignal,
   ): Promise<void> {
-    const sk = assertKey(key);
-    if (condition !== undefined) assertCondition(condition);
+    checkTableDelete(key, condition);
+    const sk = Buffer.from(key.sk, 'utf8');
     throwIfAborted(signal);
     const result = this.#context.run(`delete from ${this.name}`, (db) =>
       condition
@@ -128,17 +128,15 @@ export class LocalTable implements Table {
     options: QueryOptions = {},
     signal?: AbortSignal,
   ): Promise<TablePage<T>> {
-    assertKeyPart('pk', pk);
-    if (options.prefix !== undefined && options.prefix !== '') assertKeyPart('prefix', options.prefix);
-    const limit = pageLimit(options.limit, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT);
-    let range = prefixRange(options.prefix);
-    if (options.cursor !== undefined) {
-      const after = decodeCursor(options.cursor);
-      range = options.reverse ? endBefore(range, after) : startAfter(range, after);
+    const { prefix, limit, cursor, reverse } = checkTableQuery(pk, options);
+    let range = prefixRange(prefix);
+    if (cursor !== undefined) {
+      const after = decodeCursor(cursor);
+      range = reverse ? endBefore(range, after) : startAfter(range, after);
     }
     throwIfAborted(signal);
     const rows = this.#context.run(`query ${this.name}`, (db) => {
-      const sql = options.reverse
+      const sql = reverse
         ? range.hi
           ? SQL.queryDescBounded
           : SQL.queryDesc
@@ -164,54 +162,6 @@ export class LocalTable implements Table {
     const last = page.at(-1);
     return rows.length > limit && last ? { items, cursor: encodeCursor(last.sk) } : { items };
   }
-}
-
-/** Validates a key and answers its sort key as UTF-8 bytes. */
-function assertKey(key: TableKey): Buffer {
-  if (typeof key !== 'object' || key === null) throw new ValidationError('key must be { pk, sk }');
-  assertKeyPart('pk', key.pk);
-  assertKeyPart('sk', key.sk);
-  return Buffer.from(key.sk, 'utf8');
-}
-
-function assertKeyPart(field: string, value: string): void {
-  // A lone surrogate would be stored as U+FFFD and come back as a different key.
-  if (typeof value !== 'string' || value.length === 0 || LONE_SURROGATE.test(value)) {
-    throw new ValidationError(`invalid ${field}`, [`${field} must be a non-empty, well-formed string`]);
-  }
-  const bytes = Buffer.byteLength(value);
-  if (bytes > TableLimits.maxKeyBytes) {
-    throw new ValidationError(`invalid ${field}`, [
-      `${field} is ${bytes} bytes, more than ${TableLimits.maxKeyBytes}`,
-    ]);
-  }
-}
-
-function assertCondition(condition: WriteCondition | { readonly ifVersion: number } | undefined): void {
-  if (condition === undefined) return;
-  if ('ifAbsent' in condition && condition.ifAbsent === true) return;
-  if ('ifVersion' in condition && Number.isSafeInteger(condition.ifVersion) && condition.ifVersion >= 0)
-    return;
-  throw new ValidationError('invalid condition', ['use { ifAbsent: true } or { ifVersion: <integer> }']);
-}
-
-function serialise(data: JsonObject): string {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ValidationError('invalid data', ['data must be a JSON object']);
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(data);
-  } catch (err) {
-    throw new ValidationError('invalid data', ['data is not serialisable as JSON'], { cause: err });
-  }
-  const bytes = Buffer.byteLength(json);
-  if (bytes > TableLimits.maxDataBytes) {
-    throw new ValidationError('invalid data', [
-      `data is ${bytes} bytes serialised, more than ${TableLimits.maxDataBytes}`,
-    ]);
-  }
-  return json;
 }
 
 function describeKey(table: string, key: TableKey): string {
