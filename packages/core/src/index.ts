@@ -47,7 +47,7 @@ export type {
   PresignOptions,
   PutBlobOptions,
 } from './ports/blob-store.ts';
-export { assertBlobKey, blobKeyProblem } from './ports/blob-store.ts';
+export { assertBlobKey, BlobLimits, blobKeyProblem } from './ports/blob-store.ts';
 export type { Clock, Timer } from './ports/clock.ts';
 export type { LogFn, Logger } from './ports/logger.ts';
 export type {
