@@ -3,6 +3,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { BlobStore, Queue, Table } from '@spotjobs/core';
 import {
   DynamoTable,
   ensureDynamoTable,
@@ -10,15 +11,8 @@ import {
   ensureSqsQueue,
   S3BlobStore,
   SqsQueue,
-} from '../../src/adapters/aws/index.ts';
-import {
-  type BlobRequestHandler,
-  createBlobRequestHandler,
-  openLocalStore,
-} from '../../src/adapters/local/index.ts';
-import type { BlobStore } from '../../src/ports/blob-store.ts';
-import type { Queue } from '../../src/ports/queue.ts';
-import type { Table } from '../../src/ports/table.ts';
+} from '@spotjobs/core/aws';
+import { type BlobRequestHandler, createBlobRequestHandler, openLocalStore } from '@spotjobs/core/local';
 import type { BackendConfig } from './config.ts';
 
 /** Where presigned download links point, and (local family) who answers them. */

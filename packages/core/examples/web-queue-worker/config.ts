@@ -1,7 +1,8 @@
 // The example's only reader of process.env: every setting is parsed, checked and frozen once
 // here, so the rest of the code takes plain typed values and a typo fails at start, not later.
+
+import { ValidationError } from '@spotjobs/core';
 import { z } from 'zod';
-import { ValidationError } from '../../src/errors.ts';
 
 const MiB = 1024 * 1024;
 

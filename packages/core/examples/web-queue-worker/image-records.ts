@@ -1,7 +1,8 @@
 // What the web front end and the worker agree on: the job message, where an image's blobs
 // live, and its status item in the Table.
+
+import type { TableKey } from '@spotjobs/core';
 import { z } from 'zod';
-import type { TableKey } from '../../src/ports/table.ts';
 
 /** The one job type of the example's queue. Validated by the Runner before the handler sees it. */
 export const greyscaleJob = z.object({ type: z.literal('greyscale'), id: z.uuid() });

@@ -4,12 +4,14 @@
 // starting only one.
 //
 // Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 when the worker failed, 78 on bad config.
-import { ValidationError } from '../../src/errors.ts';
-import { createLogger } from '../../src/observability/create-logger.ts';
-import { runnerRunningCheck } from '../../src/observability/health-checks.ts';
-import { startHealthServer } from '../../src/observability/health-server.ts';
-import { MetricsRegistry } from '../../src/observability/metrics.ts';
-import { instrumentRunner } from '../../src/observability/runner-metrics.ts';
+import {
+  createLogger,
+  instrumentRunner,
+  MetricsRegistry,
+  runnerRunningCheck,
+  startHealthServer,
+  ValidationError,
+} from '@spotjobs/core';
 import { openBackend } from './backend.ts';
 import { type Config, loadConfig } from './config.ts';
 import { startWeb } from './web.ts';

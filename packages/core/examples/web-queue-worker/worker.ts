@@ -1,10 +1,13 @@
 // The "worker" of Web-Queue-Worker: a Runner with one job type. The Runner does the queue
 // work (leases, heartbeats, acks, retries, dead letters); the handler only moves one image on.
-import { PermanentJobError } from '../../src/errors.ts';
-import type { Logger } from '../../src/ports/logger.ts';
-import type { Table, TableItem } from '../../src/ports/table.ts';
-import type { JobContext } from '../../src/runner/job-definition.ts';
-import { Runner } from '../../src/runner/runner.ts';
+import {
+  type JobContext,
+  type Logger,
+  PermanentJobError,
+  Runner,
+  type Table,
+  type TableItem,
+} from '@spotjobs/core';
 import type { ImageBackend } from './backend.ts';
 import {
   type GreyscaleJob,
