@@ -30,7 +30,6 @@ export interface StandInRebalance {
 export interface ImdsRequestFilter {
   readonly method?: string;
   readonly path?: string;
-  /** 0 counts connections dropped while the stand-in was down. */
   readonly status?: number;
 }
 
@@ -45,7 +44,11 @@ export interface ImdsStandIn {
   expireTokens(): void;
   /** Delays every answer by `ms` (0: none), to exercise client timeouts. */
   setLatencyMs(ms: number): void;
-  /** While down, connections are dropped on arrival (open ones at once), like an unreachable IMDS. */
+  /**
+   * While down, connections are dropped on arrival (open ones at once), like an unreachable
+   * IMDS; dropped requests are not counted. Right after it is back, a client may still fail
+   * once on a pooled connection it has not yet seen closed.
+   */
   setDown(down: boolean): void;
   /** Requests answered so far, matching `filter`. */
   requestCount(filter?: ImdsRequestFilter): number;
@@ -165,7 +168,6 @@ export async function startImdsStandIn(options: ImdsStandInOptions = {}): Promis
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (down) {
-      count(req.method ?? '', path, 0);
       req.socket.destroy();
       return;
     }

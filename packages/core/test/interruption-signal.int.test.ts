@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+
+const child = fileURLToPath(new URL('./fixtures/interruption-signal-child.ts', import.meta.url));
+
+interface Line {
+  readonly step: string;
+  readonly listeners: number;
+  readonly notice?: { kind: string; at: number; source: string };
+}
+
+describe('SignalInterruptionSource in a real process', () => {
+  it('turns a real SIGTERM into a terminate notice, then lets a second SIGTERM end the process', async () => {
+    const proc = spawn(process.execPath, [child], {
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
+    const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const lines: Line[] = [];
+    createInterface({ input: proc.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Line));
+    const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 20 });
+
+    await waitFor(() => expect(lines.map((l) => l.step)).toContain('ready'));
+    expect(lines[0]).toEqual({ step: 'ready', listeners: 1 });
+
+    const sentAt = Date.now();
+    proc.kill('SIGTERM');
+    await waitFor(() => expect(lines.map((l) => l.step)).toEqual(['ready', 'notice', 'stopped']));
+    const seenAt = Date.now();
+    const notice = lines[1]?.notice;
+    expect(notice).toMatchObject({ kind: 'terminate', source: 'signal' });
+    // Due stopTimeoutMs (45 s) after the signal arrived, which was between sending and seeing it.
+    expect(notice!.at).toBeGreaterThanOrEqual(sentAt + 45_000);
+    expect(notice!.at).toBeLessThanOrEqual(seenAt + 45_000);
+    // The process survived the first signal; the watch over, its listener is gone.
+    expect(lines[2]).toEqual({ step: 'stopped', listeners: 0 });
+    expect(proc.exitCode).toBeNull();
+
+    proc.kill('SIGTERM');
+    expect(await exited).toEqual([null, 'SIGTERM']);
+  });
+});
