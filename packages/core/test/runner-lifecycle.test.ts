@@ -73,7 +73,7 @@ describe('Runner lifecycle', () => {
     await h.clock.advance(7_000);
     await stopped;
     expect(interruptedWith).toBeInstanceOf(InterruptedError);
-    expect(deadlines).toEqual([stopAt + 10_000]);
+    expect(deadlines).toEqual([stopAt + 15_000]); // drain 10 s + abort grace 5 s: when it must return
     expect(h.of('job:released')).toMatchObject([{ messageId: longId, reason: 'shutdown' }]);
     expect(h.queue.peek(longId!)).toMatchObject({ receiveCount: 1 });
     expect(h.queue.peek(longId!)!.visibleInMs).toBeLessThanOrEqual(0); // visible again at once
@@ -103,7 +103,7 @@ describe('Runner lifecycle', () => {
     expect(deadlines).toEqual([]);
     await h.clock.advance(1);
     await stopped;
-    expect(deadlines).toEqual([deadline - 6_000]);
+    expect(deadlines).toEqual([deadline - 1_000]); // must return by the deadline minus the margin
     expect(h.of('job:released')).toMatchObject([{ reason: 'interrupted' }]);
   });
 
@@ -274,14 +274,24 @@ describe('Runner lifecycle', () => {
     expect(h.runner.stats()).toEqual({
       state: 'RUNNING',
       paused: false,
+      pausedBy: [],
       concurrency: 3,
       inFlight: 2,
       available: 1,
       stuck: 0,
       leases: 2,
+      claims: 0,
       pendingSettlements: 0,
       lastPollAt: h.clock.now(),
-      jobs: { started: 2, succeeded: 0, retried: 0, deadLettered: 0, released: 0 },
+      jobs: {
+        started: 2,
+        succeeded: 0,
+        retried: 0,
+        deadLettered: 0,
+        released: 0,
+        duplicates: 0,
+        deferred: 0,
+      },
     });
     gate.resolve();
     await h.runner.stop();

@@ -17,6 +17,7 @@ describe('stopWindow', () => {
       drainEnd: 26_000,
       abortEnd: 31_000,
       drainEndWall: base.startWall + 25_000,
+      abortEndWall: base.startWall + 30_000,
     });
   });
 
@@ -27,7 +28,12 @@ describe('stopWindow', () => {
 
   it('with a deadline alone, drains until deadline − abort grace − margin (a spot notice)', () => {
     const w = stopWindow({ ...base, deadline: base.startWall + 120_000 });
-    expect(w).toEqual({ drainEnd: 115_000, abortEnd: 120_000, drainEndWall: base.startWall + 114_000 });
+    expect(w).toEqual({
+      drainEnd: 115_000,
+      abortEnd: 120_000,
+      drainEndWall: base.startWall + 114_000,
+      abortEndWall: base.startWall + 119_000,
+    });
   });
 
   it('takes the earlier of grace and deadline', () => {

@@ -80,6 +80,11 @@ export class Batcher<Entry, Result> {
     if (this.#pending.length > 0) this.#flushSoon();
   }
 
+  /** Back to lingering for company after `hurry()` (the urgent moment has passed). */
+  relax(): void {
+    this.#hurried = false;
+  }
+
   /** Flushes, then waits until every batch sent so far has been answered. */
   async drain(): Promise<void> {
     this.flush();

@@ -1,21 +1,30 @@
+import type { Claim } from '../claims/claim.ts';
 import {
   InterruptedError,
   JobTimeoutError,
   type LeaseLostError,
   PermanentJobError,
   RetryJobError,
+  ValidationError,
 } from '../errors.ts';
 import type { Timer } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueMessage } from '../ports/queue.ts';
+import type { JsonValue } from '../ports/table.ts';
+import type { ClaimAttempt } from './claim-keeper.ts';
 import { decodeJob } from './job-decoder.ts';
-import type { JobContext } from './job-definition.ts';
-import type { JobRef } from './runner-events.ts';
+import type { JobClaimOptions, JobContext } from './job-definition.ts';
+import type { JobRef, ReleaseReason } from './runner-events.ts';
 import type { CompiledRunnerOptions } from './runner-options.ts';
 
 /** What became of one delivery; the runner turns it into queue calls, an event and a log line. */
 export type JobOutcome =
-  | { readonly kind: 'succeeded' }
+  /** The handler returned `result` (stored as the claim's result when it is a JSON object). */
+  | { readonly kind: 'succeeded'; readonly result?: unknown }
+  /** The job's claim was completed before: ack without running the handler. */
+  | { readonly kind: 'duplicate'; readonly claimKey: string }
+  /** Another live owner holds the job's claim: release after `delaySeconds`, not a failure. */
+  | { readonly kind: 'deferred'; readonly claimKey: string; readonly delaySeconds: number }
   /** Retry after `delaySeconds` (from `RetryJobError`) or backoff, unless attempts are exhausted. */
   | { readonly kind: 'failed'; readonly error: Error; readonly delaySeconds?: number }
   | { readonly kind: 'permanent'; readonly error: Error }
@@ -30,15 +39,30 @@ export type JobOutcome =
 export interface JobHost {
   readonly options: CompiledRunnerOptions;
   readonly logger: Logger;
-  /** `ctx.deadline`: epoch ms when a stopping runner aborts jobs, else undefined. */
+  /** Epoch ms by which handlers of a stopping runner must return, else undefined. */
   deadline(): number | undefined;
   /** The handler is about to start (the `job:started` event). */
   started(job: JobExecution): void;
   /** A handler declared stuck has finally returned (`error` if it threw). */
   settledLate(job: JobExecution, error: Error | undefined): void;
+  /** Takes the job's claim on `key` (tracked for renewals when held). */
+  acquireClaim(
+    job: JobExecution,
+    spec: JobClaimOptions,
+    key: string,
+    signal: AbortSignal,
+  ): Promise<ClaimAttempt>;
+  /** `ctx.claim`. */
+  claimOf(job: JobExecution): Claim | undefined;
+  /** `ctx.checkpoint`. */
+  checkpoint(job: JobExecution, state: JsonValue): Promise<void>;
+  /** `ctx.previousCheckpoint`, loaded on first access. */
+  previousCheckpoint(job: JobExecution): Promise<JsonValue | undefined>;
+  /** `ctx.assertOwnership`. */
+  assertOwnership(job: JobExecution): Promise<void>;
 }
 
-type Settled = { readonly ok: true } | { readonly ok: false; readonly error: Error };
+type Settled = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
 
 /**
  * One delivery, from validation to an outcome. The handler's `ctx.signal` combines three
@@ -69,11 +93,35 @@ export class JobExecution {
   /** Whether a handler was called (poison and pre-start releases never get one). */
   handlerStarted = false;
   stuck = false;
+  /** Set once the claim key was computed (a definition with `claim`). */
+  claimKey: string | undefined;
+  /** Why an interrupted job goes back (`interrupt`'s reason); the stop reason otherwise. */
+  releaseReason: ReleaseReason | undefined;
+  /** A checkpoint was written or found by this delivery: clean up once the job is done. */
+  checkpointsTouched = false;
+  /** The runner started settling it: no checkpoint may be written any more. */
+  settling = false;
+  /** Memoised `ctx.previousCheckpoint`. */
+  previousCheckpoint: Promise<JsonValue | undefined> | undefined;
+  /** Serialises `ctx.checkpoint` calls. */
+  checkpointChain: Promise<void> = Promise.resolve();
 
   readonly #host: JobHost;
   readonly #timeout = new AbortController();
   readonly #lease = new AbortController();
   readonly #shutdown = new AbortController();
+  /** Aborts the job's own I/O (checkpoints) once its message is settled. */
+  readonly #io = new AbortController();
+  /** Ownership gates stop waiting (a stopping runner ran out of time). */
+  readonly #giveUp = new AbortController();
+  #gateSignal: AbortSignal | undefined;
+  #markDone: () => void = () => {};
+  /** Resolves once the runner has settled this delivery (its queue call answered). */
+  readonly done = new Promise<void>((resolve) => {
+    this.#markDone = resolve;
+  });
+  /** Wall ms by which an interrupted handler must return. */
+  #returnBy: number | undefined;
   #graceTimer: Timer | undefined;
   #graceAt = Number.POSITIVE_INFINITY;
   #onGraceExpired: (() => void) | undefined;
@@ -92,11 +140,66 @@ export class JobExecution {
     return this.message.receiveCount;
   }
 
-  /** The runner is stopping: abort with `error`; the handler then has `graceMs` to return. */
-  interrupt(error: InterruptedError, graceMs: number): void {
-    if (this.#shutdown.signal.aborted) return;
-    this.#shutdown.abort(error);
+  /**
+   * The runner is stopping or the host is going away: abort with `error`; the handler then
+   * has `graceMs` to return. Called again (a tighter deadline), it only shortens the grace.
+   */
+  interrupt(error: InterruptedError, graceMs: number, reason?: ReleaseReason): void {
+    if (!this.#shutdown.signal.aborted) {
+      this.releaseReason = reason;
+      this.#shutdown.abort(error);
+    }
+    const { clock } = this.#host.options;
+    const returnBy = clock.now() + Math.max(0, graceMs);
+    this.#returnBy = Math.min(this.#returnBy ?? Number.POSITIVE_INFINITY, returnBy);
     this.#armGrace(graceMs);
+  }
+
+  get interrupted(): boolean {
+    return this.#shutdown.signal.aborted;
+  }
+
+  /** `ctx.deadline`: the earlier of the runner's stop deadline and this job's own. */
+  get deadline(): number | undefined {
+    const runner = this.#host.deadline();
+    if (runner === undefined) return this.#returnBy;
+    return this.#returnBy === undefined ? runner : Math.min(runner, this.#returnBy);
+  }
+
+  /** Aborts when the lease (or claim) is lost: gates stop waiting then. */
+  get leaseSignal(): AbortSignal {
+    return this.#lease.signal;
+  }
+
+  /** For the job's own I/O: aborts once its message is settled. */
+  get ioSignal(): AbortSignal {
+    return this.#io.signal;
+  }
+
+  /** Aborts when an ownership gate must stop waiting: lease lost, gave up, or settled. */
+  get gateSignal(): AbortSignal {
+    this.#gateSignal ??= AbortSignal.any([this.#lease.signal, this.#giveUp.signal, this.#io.signal]);
+    return this.#gateSignal;
+  }
+
+  /** A stopping runner ran out of time: gates answer at once. */
+  giveUp(): void {
+    this.#giveUp.abort(new InterruptedError('runner out of time'));
+  }
+
+  get gaveUp(): boolean {
+    return this.#giveUp.signal.aborted;
+  }
+
+  /** The message is being settled: later checkpoint writes are refused, I/O in flight cancelled. */
+  end(): void {
+    this.settling = true;
+    this.#io.abort(new InterruptedError('job settled'));
+  }
+
+  /** The settlement's queue call answered (see `done`). */
+  finished(): void {
+    this.#markDone();
   }
 
   /** Heartbeats found the lease superseded: abort, and never settle this delivery. */
@@ -127,11 +230,20 @@ export class JobExecution {
     this.logger = this.#bindLogger();
     if (!decoded.ok) return { kind: 'poison', reason: decoded.reason };
     // Shutdown or a lost lease during (async) validation: do not start the handler at all.
+    const beforeClaim = this.#abortedOutcome();
+    if (beforeClaim) return beforeClaim;
+
+    const signal = AbortSignal.any([this.#timeout.signal, this.#lease.signal, this.#shutdown.signal]);
+    const claimSpec = decoded.definition.claim;
+    if (claimSpec) {
+      const claimed = await this.#claim(claimSpec, decoded.value, signal);
+      if (claimed) return claimed;
+    }
     const beforeStart = this.#abortedOutcome();
     if (beforeStart) return beforeStart;
 
-    const signal = AbortSignal.any([this.#timeout.signal, this.#lease.signal, this.#shutdown.signal]);
     const host = this.#host;
+    const job = this;
     const ctx: JobContext = {
       signal,
       messageId: this.message.id,
@@ -139,9 +251,17 @@ export class JobExecution {
       type: decoded.type,
       logger: this.logger,
       get deadline() {
-        return host.deadline();
+        return job.deadline;
       },
       message: this.message,
+      checkpoint: (state) => host.checkpoint(job, state),
+      get previousCheckpoint() {
+        return host.previousCheckpoint(job);
+      },
+      get claim() {
+        return host.claimOf(job);
+      },
+      assertOwnership: () => host.assertOwnership(job),
     };
     const timeoutTimer = options.clock.setTimer(options.jobTimeoutMs, () => {
       this.#timeout.abort(new JobTimeoutError(options.jobTimeoutMs));
@@ -155,7 +275,7 @@ export class JobExecution {
     this.handlerStarted = true;
     this.#host.started(this);
     const settled: Promise<Settled> = (async () => decoded.definition.handle(decoded.value, ctx))().then(
-      () => ({ ok: true }),
+      (value) => ({ ok: true, value }),
       (error: unknown) => ({ ok: false, error: asError(error) }),
     );
 
@@ -176,7 +296,7 @@ export class JobExecution {
     const leaseError = this.#lease.signal.reason as LeaseLostError | undefined;
     if (this.#lease.signal.aborted && leaseError) return { kind: 'lease-lost', error: leaseError };
     // Work that completed counts even if an abort raced it: the result is written.
-    if (settled.ok) return { kind: 'succeeded' };
+    if (settled.ok) return { kind: 'succeeded', result: settled.value };
     const { error } = settled;
     if (error instanceof PermanentJobError) return { kind: 'permanent', error };
     if (this.#shutdown.signal.aborted || error instanceof InterruptedError)
@@ -199,6 +319,38 @@ export class JobExecution {
     if (this.#shutdown.signal.aborted)
       return { kind: 'interrupted', error: this.#shutdown.signal.reason as Error };
     return { kind: 'failed', error: this.#timeout.signal.reason as Error };
+  }
+
+  /** Takes the job's claim; answers an outcome when the handler must not run. */
+  async #claim(spec: JobClaimOptions, value: unknown, signal: AbortSignal): Promise<JobOutcome | undefined> {
+    let key: unknown;
+    try {
+      key = spec.key(value);
+    } catch (error) {
+      const cause = asError(error);
+      return {
+        kind: 'permanent',
+        error: new PermanentJobError(`claim key failed: ${cause.message}`, { cause }),
+      };
+    }
+    if (typeof key !== 'string' || key.length === 0) {
+      return { kind: 'permanent', error: new PermanentJobError('claim key must be a non-empty string') };
+    }
+    this.claimKey = key;
+    let attempt: ClaimAttempt;
+    try {
+      attempt = await this.#host.acquireClaim(this, spec, key, signal);
+    } catch (error) {
+      const aborted = this.#abortedOutcome();
+      if (aborted) return aborted;
+      // A key the store refuses (too long...) is refused on every delivery.
+      if (error instanceof ValidationError) return { kind: 'permanent', error };
+      return { kind: 'failed', error: asError(error) };
+    }
+    if (attempt.kind === 'completed') return { kind: 'duplicate', claimKey: key };
+    if (attempt.kind === 'busy')
+      return { kind: 'deferred', claimKey: key, delaySeconds: attempt.delaySeconds };
+    return undefined;
   }
 
   #abortedOutcome(): JobOutcome | undefined {

@@ -24,6 +24,16 @@ export interface JobCounts {
   retried: number;
   deadLettered: number;
   released: number;
+  /** Acked unread: their claim was completed before. */
+  duplicates: number;
+  /** Released with a delay: another owner held their claim. */
+  deferred: number;
+}
+
+/** What settling one job wrote to the queue, and whether the call succeeded. */
+export interface SettleResult {
+  readonly call: 'ack' | 'release' | 'dead-letter' | 'none';
+  readonly ok: boolean;
 }
 
 /**
@@ -35,6 +45,8 @@ export interface JobCounts {
  * | failed      | release after delay (batched), or dead-letter when attempts are exhausted | `job:retried` / `job:dead-lettered` | warn / error |
  * | permanent   | dead-letter                                 | `job:dead-lettered` | error |
  * | poison      | dead-letter                                 | `job:dead-lettered` | error |
+ * | duplicate   | ack (batched)                               | `job:duplicate`     | info  |
+ * | deferred    | release after the claim's TTL (batched)     | `job:deferred`      | info  |
  * | interrupted | release(0) (batched)                        | `job:released`      | info  |
  * | lease-lost  | none: the lease is someone else's           | `job:released`      | warn  |
  *
@@ -51,7 +63,15 @@ export interface JobCounts {
  * ```
  */
 export class JobSettler {
-  readonly counts: JobCounts = { started: 0, succeeded: 0, retried: 0, deadLettered: 0, released: 0 };
+  readonly counts: JobCounts = {
+    started: 0,
+    succeeded: 0,
+    retried: 0,
+    deadLettered: 0,
+    released: 0,
+    duplicates: 0,
+    deferred: 0,
+  };
   readonly #o: JobSettlerOptions;
   readonly #acks: Batcher<string, LeaseResult>;
   readonly #releases: Batcher<LeaseRelease, LeaseResult>;
@@ -78,33 +98,73 @@ export class JobSettler {
     return this.#settling.size;
   }
 
-  settle(job: JobExecution, outcome: JobOutcome): void {
-    const settling = this.#apply(job, outcome).catch((error: unknown) =>
-      this.#o.reportError(error as Error, 'settling a job failed'),
-    );
-    this.#settling.add(settling);
-    void settling.finally(() => this.#settling.delete(settling));
+  /** Settles `job`; the promise (which never rejects) answers once the queue call did. */
+  settle(job: JobExecution, outcome: JobOutcome): Promise<SettleResult> {
+    const settling = this.#apply(job, outcome).catch((error: unknown): SettleResult => {
+      this.#o.reportError(error as Error, 'settling a job failed');
+      return { call: 'none', ok: false };
+    });
+    const tracked = settling.then(() => {});
+    this.#settling.add(tracked);
+    void tracked.finally(() => this.#settling.delete(tracked));
+    return settling;
+  }
+
+  /**
+   * From now on partial batches go out at the end of the current turn instead of after the
+   * linger (an interruption: releases must land at once).
+   */
+  hurry(): void {
+    this.#acks.hurry();
+    this.#releases.hurry();
+  }
+
+  /** Back to lingering batches (after a hibernate release, once the runner works again). */
+  relax(): void {
+    this.#acks.relax();
+    this.#releases.relax();
   }
 
   /** Sends what waits for a batch at once (no more linger) and waits for every answer. */
   async drain(): Promise<void> {
-    this.#acks.hurry();
-    this.#releases.hurry();
+    this.hurry();
     while (this.#settling.size > 0) await Promise.all([...this.#settling]);
     await Promise.all([this.#acks.drain(), this.#releases.drain()]);
   }
 
-  async #apply(job: JobExecution, outcome: JobOutcome): Promise<void> {
+  async #apply(job: JobExecution, outcome: JobOutcome): Promise<SettleResult> {
     const { maxAttempts, backoff, random } = this.#o.options;
     const lease = job.message.lease;
     const durationMs = job.durationMs;
     switch (outcome.kind) {
-      case 'succeeded':
-        await this.#call(this.#acks.add(lease), 'ack failed');
+      case 'succeeded': {
+        const ok = await this.#call(this.#acks.add(lease), 'ack failed');
         this.counts.succeeded++;
         job.logger.info({ outcome: 'succeeded', durationMs }, 'job succeeded');
         this.#o.events.emit('job:succeeded', { ...job.ref, durationMs });
-        return;
+        return { call: 'ack', ok };
+      }
+      case 'duplicate': {
+        const ok = await this.#call(this.#acks.add(lease), 'ack failed');
+        this.counts.duplicates++;
+        job.logger.info(
+          { outcome: 'duplicate', claimKey: outcome.claimKey },
+          'job is a duplicate: its claim was completed before; acked without running',
+        );
+        this.#o.events.emit('job:duplicate', { ...job.ref, claimKey: outcome.claimKey });
+        return { call: 'ack', ok };
+      }
+      case 'deferred': {
+        const { claimKey, delaySeconds } = outcome;
+        const ok = await this.#call(this.#releases.add({ lease, delaySeconds }), 'release failed');
+        this.counts.deferred++;
+        job.logger.info(
+          { outcome: 'deferred', claimKey, delaySeconds },
+          'job deferred: another owner holds its claim',
+        );
+        this.#o.events.emit('job:deferred', { ...job.ref, claimKey, delaySeconds });
+        return { call: 'release', ok };
+      }
       case 'failed': {
         if (job.attempt >= maxAttempts) {
           const reason = `attempts exhausted: attempt ${job.attempt} of ${maxAttempts} failed: ${outcome.error.message}`;
@@ -112,32 +172,34 @@ export class JobSettler {
         }
         const wanted = outcome.delaySeconds ?? backoffSeconds(job.attempt, backoff, random);
         const delaySeconds = Math.min(QueueLimits.maxVisibilitySeconds, Math.max(0, Math.round(wanted)));
-        await this.#call(this.#releases.add({ lease, delaySeconds }), 'release failed');
+        const ok = await this.#call(this.#releases.add({ lease, delaySeconds }), 'release failed');
         this.counts.retried++;
         job.logger.warn(
           { outcome: 'retried', durationMs, delaySeconds, err: outcome.error },
           'job failed, will retry',
         );
         this.#o.events.emit('job:retried', { ...job.ref, durationMs, delaySeconds, error: outcome.error });
-        return;
+        return { call: 'release', ok };
       }
       case 'permanent':
         return this.#deadLetter(job, `permanent failure: ${outcome.error.message}`, outcome.error);
       case 'poison':
         return this.#deadLetter(job, outcome.reason, undefined);
       case 'interrupted': {
-        const reason = this.#o.interruptReason();
-        await this.#call(this.#releases.add({ lease, delaySeconds: 0 }), 'release failed');
-        return this.#released(job, reason, outcome.error);
+        const reason = job.releaseReason ?? this.#o.interruptReason();
+        const ok = await this.#call(this.#releases.add({ lease, delaySeconds: 0 }), 'release failed');
+        this.#released(job, reason, outcome.error);
+        return { call: 'release', ok };
       }
       case 'lease-lost':
-        return this.#released(job, 'lease-lost', outcome.error);
+        this.#released(job, 'lease-lost', outcome.error);
+        return { call: 'none', ok: true };
     }
   }
 
-  async #deadLetter(job: JobExecution, reason: string, error: Error | undefined): Promise<void> {
+  async #deadLetter(job: JobExecution, reason: string, error: Error | undefined): Promise<SettleResult> {
     const { queue } = this.#o.options;
-    await this.#call(
+    const ok = await this.#call(
       queue.deadLetter(job.message, reason, this.#o.signal).then(() => undefined),
       'dead-letter failed',
     );
@@ -147,6 +209,7 @@ export class JobSettler {
       'job dead-lettered',
     );
     this.#o.events.emit('job:dead-lettered', { ...job.ref, reason });
+    return { call: 'dead-letter', ok };
   }
 
   #released(job: JobExecution, reason: ReleaseReason, error: Error | undefined): void {
@@ -157,13 +220,17 @@ export class JobSettler {
     this.#o.events.emit('job:released', { ...job.ref, reason });
   }
 
-  async #call(call: Promise<LeaseResult | undefined>, what: string): Promise<void> {
+  async #call(call: Promise<LeaseResult | undefined>, what: string): Promise<boolean> {
     try {
       const result = await call;
-      if (result && !result.ok)
+      if (result && !result.ok) {
         this.#o.reportError(result.error ?? new Error(`${what}: lease ${result.reason}`), what);
+        return false;
+      }
+      return true;
     } catch (error) {
       this.#o.reportError(error as Error, what);
+      return false;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { isAbortError } from '../errors.ts';
 import type { Clock, Timer } from '../ports/clock.ts';
-import type { LeaseExtension, Queue } from '../ports/queue.ts';
+import type { LeaseExtension, LeaseResult, Queue } from '../ports/queue.ts';
 import { QueueLimits } from '../ports/queue.ts';
 
 /** Why a lease is no longer ours. */
@@ -21,13 +21,30 @@ export interface LeaseKeeperOptions {
   readonly intervalMs: number;
   /** Extend leases with at most this much visibility left. */
   readonly thresholdMs: number;
+  /**
+   * The wall clock running ahead of the monotonic clock by more than this between two ticks
+   * is a resume from hibernation (or an NTP step): `onClockJump` is called. Default 2 s.
+   */
+  readonly jumpThresholdMs?: number;
   /** Cancels a heartbeat call in flight (final shutdown). */
   readonly signal: AbortSignal;
   readonly onLost: (lease: string, reason: LeaseLossReason, cause?: Error) => void;
+  /** The wall clock jumped ahead by `awayMs` (see `jumpThresholdMs`). */
+  readonly onClockJump?: (awayMs: number) => void;
   /** One batched `extend` call is going out with `size` entries. */
   readonly onSend?: (size: number) => void;
   /** A heartbeat call failed as a whole or for some entries; the next tick tries again. */
   readonly onError?: (error: Error) => void;
+}
+
+/** What one immediate batched extension (`revalidate`, `hold`) found. */
+export interface LeaseCheck {
+  /** Leases asked about. */
+  readonly checked: number;
+  /** Leases found superseded, expired or at the ceiling (their jobs were told through `onLost`). */
+  readonly lost: number;
+  /** Leases the call could not confirm (an error); the next ticks try again. */
+  readonly unconfirmed: number;
 }
 
 interface HeldLease {
@@ -37,6 +54,10 @@ interface HeldLease {
   extendedWall: number;
   extendedMono: number;
   visibilityMs: number;
+  /** Set while ownership is in doubt (after a resume): writes wait for a newer confirmation. */
+  doubtSeq: number | undefined;
+  /** Gates waiting for the doubt to clear: true once confirmed, false once lost. */
+  waiters: ((owned: boolean) => void)[];
 }
 
 /**
@@ -58,30 +79,63 @@ interface HeldLease {
  * keeps running while a host hibernates (the queue's lease does too), the monotonic clock
  * is immune to NTP steps back.
  *
+ * Ownership gate (`confirm`): before the runner writes anything for a job (ack, dead-letter,
+ * checkpoint, claim completion) it asks whether the lease is surely still ours. It is when
+ * it has more than a small safety margin left by both clocks and no doubt is pending. After
+ * a resume (`revalidate`) every lease is in doubt until an extension *sent after the doubt
+ * arose* answers: an answer to a call sent before the host froze proves nothing.
+ *
+ * ```
+ *  freeze ........ resume: revalidate() -> doubt all -> one extend call -> ok: gates open
+ *                                                                       -> stale: onLost, gates say no
+ * ```
+ *
  * @example
  * ```ts
  * const keeper = new LeaseKeeper({ queue, clock, visibilitySeconds: 30, intervalMs: 5_000, thresholdMs: 15_000,
  *   signal, onLost: (lease, reason) => abortJob(lease, reason) });
  * keeper.start();
  * keeper.track(message.lease);
- * keeper.untrack(message.lease); // before ack or release
+ * if (await keeper.confirm(message.lease)) await queue.ack([message.lease]);
+ * keeper.untrack(message.lease);
  * await keeper.stop();
  * ```
  */
 export class LeaseKeeper {
   readonly #options: LeaseKeeperOptions;
   readonly #held = new Map<string, HeldLease>();
+  readonly #safetyMs: number;
+  readonly #jumpThresholdMs: number;
   #timer: Timer | undefined;
   #running = false;
   #tickInFlight: Promise<void> | undefined;
+  /** Numbers calls and doubts, so an answer is matched against the doubt it may clear. */
+  #seq = 0;
+  #lastTickWall: number;
+  #lastTickMono: number;
+  /** Leases a gate found close to expiry, checked together in the next microtask. */
+  #toCheck = new Set<HeldLease>();
 
   constructor(options: LeaseKeeperOptions) {
     this.#options = options;
+    // Heartbeats keep at least `threshold - interval` left; half of that (at most 1 s) is
+    // room for clock skew with the queue, without re-checking every ack of a healthy lease.
+    this.#safetyMs = Math.min(1_000, Math.max(0, (options.thresholdMs - options.intervalMs) / 2));
+    this.#jumpThresholdMs = options.jumpThresholdMs ?? 2_000;
+    this.#lastTickWall = options.clock.now();
+    this.#lastTickMono = options.clock.monotonic();
   }
 
   /** Leases being kept alive. */
   get size(): number {
     return this.#held.size;
+  }
+
+  /** Leases whose ownership is in doubt (waiting for a re-validation answer). */
+  get doubtful(): number {
+    let n = 0;
+    for (const held of this.#held.values()) if (held.doubtSeq !== undefined) n++;
+    return n;
   }
 
   /** Starts keeping `lease` alive; call right after the message was received. */
@@ -95,12 +149,17 @@ export class LeaseKeeper {
       extendedWall: wall,
       extendedMono: mono,
       visibilityMs: this.#options.visibilitySeconds * 1000,
+      doubtSeq: undefined,
+      waiters: [],
     });
   }
 
   /** Stops keeping `lease` alive; answers of a heartbeat in flight for it are then ignored. */
   untrack(lease: string): void {
+    const held = this.#held.get(lease);
+    if (!held) return;
     this.#held.delete(lease);
+    this.#settleWaiters(held, false);
   }
 
   has(lease: string): boolean {
@@ -110,15 +169,18 @@ export class LeaseKeeper {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#lastTickWall = this.#options.clock.now();
+    this.#lastTickMono = this.#options.clock.monotonic();
     this.#arm();
   }
 
-  /** Stops ticking and waits for a heartbeat in flight. */
+  /** Stops ticking and waits for a heartbeat in flight. Gates still waiting answer false. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#timer?.cancel();
     this.#timer = undefined;
     await this.#tickInFlight;
+    for (const held of this.#held.values()) this.#settleWaiters(held, false);
   }
 
   /** One heartbeat round now (ticks never overlap: a slow call delays the next one). */
@@ -130,6 +192,43 @@ export class LeaseKeeper {
     return this.#tickInFlight;
   }
 
+  /**
+   * Whether `lease` is surely still ours, for a gate before a write. Answers at once for a
+   * healthy lease; otherwise waits for an extension sent from now on (one is sent at once
+   * for a lease near expiry) and answers false if the lease was lost, untracked, or `signal`
+   * aborted first.
+   */
+  async confirm(lease: string, signal?: AbortSignal): Promise<boolean> {
+    const held = this.#held.get(lease);
+    if (!held) return false;
+    if (this.#checkTime(held) === 'lost') return false;
+    if (held.doubtSeq === undefined) {
+      if (this.#leftMs(held) > this.#safetyMs) return true;
+      this.#doubt([held]);
+      this.#checkSoon(held);
+    }
+    return this.#wait(held, signal);
+  }
+
+  /**
+   * Puts every lease (or those given) in doubt and sends one batched extension to the full
+   * visibility now: a resume from hibernation, or a job asserting its ownership. Gates wait
+   * for the answer.
+   */
+  async revalidate(leases?: readonly string[]): Promise<LeaseCheck> {
+    const helds = this.#pick(leases);
+    this.#doubt(helds);
+    return this.#extendNow(helds, this.#options.visibilitySeconds);
+  }
+
+  /**
+   * Extends every lease to `visibilitySeconds` in one batched call (the hibernate `hold`
+   * policy), each capped by SQS's 12-hour ceiling. Later heartbeats resume from there.
+   */
+  async hold(visibilitySeconds: number): Promise<LeaseCheck> {
+    return this.#extendNow(this.#pick(undefined), visibilitySeconds);
+  }
+
   #arm(): void {
     if (!this.#running) return;
     this.#timer = this.#options.clock.setTimer(this.#options.intervalMs, () => {
@@ -138,59 +237,148 @@ export class LeaseKeeper {
   }
 
   async #tick(): Promise<void> {
-    const { clock, thresholdMs, visibilitySeconds } = this.#options;
-    const due: LeaseExtension[] = [];
+    const { clock, thresholdMs } = this.#options;
+    const wall = clock.now();
+    const mono = clock.monotonic();
+    const jumpMs = wall - this.#lastTickWall - (mono - this.#lastTickMono);
+    this.#lastTickWall = wall;
+    this.#lastTickMono = mono;
+    const due: HeldLease[] = [];
     for (const held of [...this.#held.values()]) {
+      if (this.#checkTime(held) === 'lost') continue;
+      if (held.doubtSeq !== undefined || this.#leftMs(held) <= thresholdMs) due.push(held);
+    }
+    // After the expired leases are gone: the runner re-validates the rest (and the claims).
+    if (jumpMs > this.#jumpThresholdMs) this.#options.onClockJump?.(jumpMs);
+    if (due.length > 0) await this.#extendNow(due, this.#options.visibilitySeconds);
+  }
+
+  /** Loses `held` if its visibility or the ceiling ran out by our clocks. */
+  #checkTime(held: HeldLease): 'ok' | 'lost' {
+    if (this.#ceilingLeftMs(held) <= this.#options.thresholdMs) {
       // SQS makes a message visible again 12 h after its receive, whatever we ask. Give the
       // lease up while it still has `thresholdMs` to run, so the job stops before that.
-      const ceilingLeft =
-        QueueLimits.maxVisibilitySeconds * 1000 - this.#elapsed(held.receivedWall, held.receivedMono);
-      if (ceilingLeft <= thresholdMs) {
-        this.#lose(held.lease, 'ceiling');
-        continue;
-      }
-      const left = held.visibilityMs - this.#elapsed(held.extendedWall, held.extendedMono);
-      if (left <= 0) {
-        this.#lose(held.lease, 'expired');
-        continue;
-      }
-      if (left > thresholdMs) continue;
-      const seconds = Math.min(visibilitySeconds, Math.floor(ceilingLeft / 1000) - 1);
-      due.push({ lease: held.lease, visibilitySeconds: seconds });
+      this.#lose(held, 'ceiling');
+      return 'lost';
     }
-    if (due.length === 0) return;
+    if (this.#leftMs(held) <= 0) {
+      this.#lose(held, 'expired');
+      return 'lost';
+    }
+    return 'ok';
+  }
 
+  async #extendNow(helds: readonly HeldLease[], visibilitySeconds: number): Promise<LeaseCheck> {
+    const { clock } = this.#options;
+    const asked: HeldLease[] = [];
+    const entries: LeaseExtension[] = [];
+    let lost = 0;
+    for (const held of helds) {
+      if (!this.#held.has(held.lease)) continue;
+      if (this.#checkTime(held) === 'lost') {
+        lost++;
+        continue;
+      }
+      const seconds = Math.min(visibilitySeconds, Math.floor(this.#ceilingLeftMs(held) / 1000) - 1);
+      asked.push(held);
+      entries.push({ lease: held.lease, visibilitySeconds: seconds });
+    }
+    if (entries.length === 0) return { checked: helds.length, lost, unconfirmed: 0 };
+
+    const seq = ++this.#seq;
     const requestedWall = clock.now();
     const requestedMono = clock.monotonic();
-    this.#options.onSend?.(due.length);
-    let results: Awaited<ReturnType<Queue['extend']>>;
+    this.#options.onSend?.(entries.length);
+    let results: LeaseResult[];
     try {
-      results = await this.#options.queue.extend(due, this.#options.signal);
+      results = await this.#options.queue.extend(entries, this.#options.signal);
     } catch (error) {
       if (!isAbortError(error)) this.#options.onError?.(error as Error);
-      return;
+      return { checked: helds.length, lost, unconfirmed: entries.length };
     }
+    let unconfirmed = 0;
     results.forEach((result, i) => {
-      const asked = due[i];
-      const held = asked && this.#held.get(asked.lease);
+      const held = asked[i];
+      const entry = entries[i];
       // Untracked meanwhile: the job finished and its ack may already have deleted the
       // message, so a 'stale' answer here means nothing (sqs-consumer's heartbeat race).
-      if (!asked || !held) return;
+      if (!held || !entry || this.#held.get(held.lease) !== held) return;
       if (result.ok) {
-        held.extendedWall = requestedWall;
-        held.extendedMono = requestedMono;
-        held.visibilityMs = asked.visibilitySeconds * 1000;
+        if (requestedMono >= held.extendedMono) {
+          held.extendedWall = requestedWall;
+          held.extendedMono = requestedMono;
+          held.visibilityMs = entry.visibilitySeconds * 1000;
+        }
+        // Only a call sent after the doubt arose clears it.
+        if (held.doubtSeq !== undefined && seq > held.doubtSeq) {
+          held.doubtSeq = undefined;
+          this.#settleWaiters(held, true);
+        }
       } else if (result.reason === 'stale') {
-        this.#lose(held.lease, 'stale', result.error);
+        lost++;
+        this.#lose(held, 'stale', result.error);
       } else {
-        this.#options.onError?.(result.error ?? new Error(`heartbeat for a lease failed`));
+        unconfirmed++;
+        this.#options.onError?.(result.error ?? new Error('heartbeat for a lease failed'));
       }
+    });
+    return { checked: helds.length, lost, unconfirmed };
+  }
+
+  #pick(leases: readonly string[] | undefined): HeldLease[] {
+    if (!leases) return [...this.#held.values()];
+    return leases.map((l) => this.#held.get(l)).filter((h): h is HeldLease => h !== undefined);
+  }
+
+  #doubt(helds: readonly HeldLease[]): void {
+    const seq = ++this.#seq;
+    for (const held of helds) held.doubtSeq ??= seq;
+  }
+
+  /** Gates that find leases near expiry in the same turn share one extension call. */
+  #checkSoon(held: HeldLease): void {
+    this.#toCheck.add(held);
+    if (this.#toCheck.size > 1) return;
+    queueMicrotask(() => {
+      const batch = [...this.#toCheck];
+      this.#toCheck.clear();
+      void this.#extendNow(batch, this.#options.visibilitySeconds);
     });
   }
 
-  #lose(lease: string, reason: LeaseLossReason, cause?: Error): void {
-    this.#held.delete(lease);
-    this.#options.onLost(lease, reason, cause);
+  #wait(held: HeldLease, signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const onAbort = () => finish(false);
+      const finish = (owned: boolean) => {
+        signal?.removeEventListener('abort', onAbort);
+        held.waiters = held.waiters.filter((w) => w !== finish);
+        resolve(owned);
+      };
+      held.waiters.push(finish);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #settleWaiters(held: HeldLease, owned: boolean): void {
+    const waiters = held.waiters;
+    held.waiters = [];
+    for (const waiter of waiters) waiter(owned);
+  }
+
+  #lose(held: HeldLease, reason: LeaseLossReason, cause?: Error): void {
+    if (this.#held.get(held.lease) !== held) return;
+    this.#held.delete(held.lease);
+    this.#settleWaiters(held, false);
+    this.#options.onLost(held.lease, reason, cause);
+  }
+
+  #leftMs(held: HeldLease): number {
+    return held.visibilityMs - this.#elapsed(held.extendedWall, held.extendedMono);
+  }
+
+  #ceilingLeftMs(held: HeldLease): number {
+    return QueueLimits.maxVisibilitySeconds * 1000 - this.#elapsed(held.receivedWall, held.receivedMono);
   }
 
   #elapsed(wall: number, mono: number): number {

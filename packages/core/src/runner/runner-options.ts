@@ -1,12 +1,18 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ValidationError } from '../errors.ts';
 import { silentLogger } from '../observability/create-logger.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Queue } from '../ports/queue.ts';
 import { QueueLimits } from '../ports/queue.ts';
 import { systemClock } from '../time/system-clock.ts';
 import { type BackoffOptions, type BackoffPolicy, defaultBackoff } from './backoff.ts';
+import {
+  type CompiledInterruptions,
+  compileInterruptions,
+  type InterruptionOptions,
+} from './interruption-options.ts';
 import type { JobRouting } from './job-decoder.ts';
 import type { JobDefinition, JobRoutes, SingleJobDefinition } from './job-definition.ts';
 
@@ -44,6 +50,12 @@ export interface RunnerSettings {
   readonly handleSignals?: boolean;
   /** Source of jitter in [0, 1). Default `Math.random`; tests pin it. */
   readonly random?: () => number;
+  /** React to spot notices, SIGTERM, hibernation and resumes. Default: no sources watched. */
+  readonly interruptions?: InterruptionOptions;
+  /** Where `ctx.checkpoint` stores job states. Without it, `ctx.checkpoint` throws `ValidationError`. */
+  readonly checkpoints?: BlobStore;
+  /** Largest serialised checkpoint state, bytes. Default 1 MiB, at most 10 MiB. */
+  readonly maxCheckpointBytes?: number;
 }
 
 /** Options for a queue whose bodies are JSON objects routed by their `type` field. */
@@ -82,6 +94,9 @@ export interface CompiledRunnerOptions {
   readonly clock: Clock;
   readonly handleSignals: boolean;
   readonly random: () => number;
+  readonly interruptions: CompiledInterruptions | undefined;
+  readonly checkpoints: BlobStore | undefined;
+  readonly maxCheckpointBytes: number;
 }
 
 const knownKeys = new Set<string>([
@@ -104,7 +119,12 @@ const knownKeys = new Set<string>([
   'clock',
   'handleSignals',
   'random',
+  'interruptions',
+  'checkpoints',
+  'maxCheckpointBytes',
 ]);
+
+const maxCheckpointLimit = 10 * 1_048_576;
 
 const maxLeaseMs = QueueLimits.maxVisibilitySeconds * 1000;
 
@@ -194,6 +214,24 @@ export function compileRunnerOptions(options: RunnerOptions): CompiledRunnerOpti
   const handleSignals = given.handleSignals ?? false;
   check(typeof handleSignals === 'boolean', 'handleSignals must be a boolean');
 
+  const interruptions = compileInterruptions(given.interruptions, issues);
+  const checkpoints = given.checkpoints;
+  check(
+    checkpoints === undefined ||
+      (typeof checkpoints === 'object' &&
+        checkpoints !== null &&
+        ['put', 'get', 'list', 'delete'].every(
+          (m) => typeof (checkpoints as unknown as Record<string, unknown>)[m] === 'function',
+        )),
+    'checkpoints must implement the BlobStore port',
+  );
+  const maxCheckpointBytes = given.maxCheckpointBytes ?? 1_048_576;
+  check(
+    isInt(maxCheckpointBytes, 1, maxCheckpointLimit),
+    `maxCheckpointBytes must be a whole number in 1..${maxCheckpointLimit}`,
+  );
+  if (routing) checkClaims(routing, visibilitySeconds * 1000, heartbeatIntervalMs, issues);
+
   if (issues.length > 0 || !routing) throw new ValidationError('invalid runner options', issues);
   return Object.freeze({
     queue,
@@ -214,7 +252,34 @@ export function compileRunnerOptions(options: RunnerOptions): CompiledRunnerOpti
     clock,
     handleSignals,
     random,
+    interruptions,
+    checkpoints,
+    maxCheckpointBytes,
   });
+}
+
+/** Claim TTLs default to the visibility timeout and must leave room for a renewal. */
+function checkClaims(routing: JobRouting, visibilityMs: number, intervalMs: number, issues: string[]): void {
+  const definitions: [string, JobDefinition][] =
+    routing.kind === 'single'
+      ? [['job', routing.definition]]
+      : [...routing.routes].map(([t, d]) => [`jobs.${t}`, d]);
+  for (const [where, definition] of definitions) {
+    const claim = definition.claim;
+    if (claim === undefined) continue;
+    if (typeof claim !== 'object' || claim === null) {
+      issues.push(`${where}.claim must be { store, key, ttlMs? }`);
+      continue;
+    }
+    if (typeof claim.store?.claim !== 'function') issues.push(`${where}.claim.store must be a ClaimStore`);
+    if (typeof claim.key !== 'function') issues.push(`${where}.claim.key must be a function`);
+    const ttlMs = claim.ttlMs ?? visibilityMs;
+    if (!isInt(ttlMs, 1, Number.MAX_SAFE_INTEGER) || ttlMs <= 2 * intervalMs) {
+      issues.push(
+        `${where}.claim.ttlMs must be a whole number above twice heartbeatIntervalMs (${2 * intervalMs})`,
+      );
+    }
+  }
 }
 
 function compileRouting(options: RunnerOptions, issues: string[]): JobRouting | undefined {

@@ -1,13 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import PQueue from 'p-queue';
 import { AbortedError, InterruptedError, isAbortError, LeaseLostError, ValidationError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueMessage } from '../ports/queue.ts';
+import type { JsonObject, JsonValue } from '../ports/table.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
+import { ClaimKeeper } from './claim-keeper.ts';
 import { type CronTaskFn, type CronTaskOptions, CronTasks } from './cron-tasks.ts';
+import { defaultInterruptions } from './interruption-options.ts';
+import { InterruptionReactor, type InterruptionTarget, type PauseHold } from './interruption-reactor.ts';
 import { JobExecution, type JobHost, type JobOutcome } from './job-execution.ts';
-import { JobSettler } from './job-settler.ts';
+import { JobSettler, type SettleResult } from './job-settler.ts';
 import { LeaseKeeper, type LeaseLossReason } from './lease-keeper.ts';
-import type { ReleaseReason, RunnerEvents, RunnerState } from './runner-events.ts';
+import type { ReleaseReason, RevalidationTrigger, RunnerEvents, RunnerState } from './runner-events.ts';
 import {
   type CompiledRunnerOptions,
   compileRunnerOptions,
@@ -36,8 +42,10 @@ export interface StopOptions {
 /** A snapshot for health endpoints. */
 export interface RunnerStats {
   readonly state: RunnerState;
-  /** Polling paused by `pause()` (jobs already received keep running). */
+  /** Polling paused (by `pause()`, a rebalance notice or a hibernation); jobs received keep running. */
   readonly paused: boolean;
+  /** Why polling is paused (empty while polling). */
+  readonly pausedBy: readonly PauseHold[];
   readonly concurrency: number;
   /** Jobs holding a slot (running, or settling their handler). */
   readonly inFlight: number;
@@ -47,6 +55,8 @@ export interface RunnerStats {
   readonly stuck: number;
   /** Leases kept alive by heartbeats. */
   readonly leases: number;
+  /** Claims kept alive by renewals. */
+  readonly claims: number;
   /** Acks, releases and dead-letters not yet answered (waiting for their batch, or in flight). */
   readonly pendingSettlements: number;
   /** Epoch ms of the last poll start, if any. */
@@ -58,24 +68,41 @@ export interface RunnerStats {
     readonly retried: number;
     readonly deadLettered: number;
     readonly released: number;
+    readonly duplicates: number;
+    readonly deferred: number;
   };
 }
 
 interface Stopping {
-  readonly reason: StopReason;
-  /** `ctx.deadline`: when running jobs get interrupted, epoch ms. */
-  readonly deadlineWall: number;
+  reason: StopReason;
+  /** Monotonic ms: running jobs are interrupted. */
+  drainEnd: number;
+  /** Monotonic ms: handlers still running are declared stuck; gates give up. */
+  abortEnd: number;
+  /** `ctx.deadline`: `abortEnd` as epoch ms. */
+  returnByWall: number;
+  /** The abort phase was reached: jobs were interrupted. */
+  aborting: boolean;
 }
 
 /** Time kept in hand before a stop deadline for the last release calls to land. */
 const releaseMarginMs = 1_000;
 const signals = ['SIGTERM', 'SIGINT'] as const;
 
+/** Outcomes that write for the job (ack, dead-letter): they pass the ownership gate first. */
+const gatedOutcomes = new Set<JobOutcome['kind']>([
+  'succeeded',
+  'duplicate',
+  'failed',
+  'permanent',
+  'poison',
+]);
+
 /**
  * The job runner: polls a `Queue` whenever it has a free slot, runs each message's handler
- * with a typed, validated job and an abortable context, keeps leases alive with batched
- * heartbeats, settles outcomes with batched acks and releases, and shuts down without
- * losing or duplicating work.
+ * with a typed, validated job and an abortable context, keeps leases (and claims) alive with
+ * batched heartbeats, settles outcomes with batched acks and releases, reacts to spot
+ * interruptions, hibernation and resumes, and shuts down without losing or duplicating work.
  *
  * States (see `RunnerState`): INITIALIZED → RUNNING → STOPPING → DRAINING → STOPPED | FAILED.
  *
@@ -85,24 +112,49 @@ const signals = ['SIGTERM', 'SIGINT'] as const;
  *  |--STOPPING------|--DRAINING-----------------------|--aborting---------------|--flush--|----|
  *  consume aborted  jobs finish → batched acks         ctx.signal aborts with     stuck ones
  *  (long poll cut)  heartbeats keep every lease alive  InterruptedError; returns  released at
- *  cron stopped     ctx.deadline = drainEnd             → ack / release(0)        once anyway;
+ *  cron stopped     ctx.deadline = abortEnd            → ack / release(0)        once anyway;
  *  late deliveries and queued jobs: release(0) at once                           acks, logs flushed
  * ```
  * Released messages are visible again immediately, so another host picks them up without
- * waiting out the visibility timeout.
+ * waiting out the visibility timeout. A later `stop()` with a `graceMs` or `deadline` (a
+ * spot notice during a graceful shutdown) can only bring `drainEnd` and `abortEnd` forward.
+ *
+ * Interruptions (`interruptions.sources`, see `InterruptionReactor` for the table):
+ * terminate/stop → `stop({ deadline: at - releaseMarginMs, graceMs: drainMs, reason:
+ * 'interrupted' })`, so by default jobs are interrupted at once and their messages released
+ * within moments; rebalance → pause; hibernate → hold or release every lease; resume (or
+ * the wall clock jumping) → re-validate every lease and claim.
+ *
+ * Ownership gate: an ack, a dead-letter, a checkpoint write and a claim completion happen
+ * only while the job surely owns its lease and claim. After a resume every lease and claim
+ * is in doubt until one batched extension and one renewal each confirm it; the writes of
+ * the jobs concerned wait for that, and a job whose lease or claim moved on is abandoned:
+ * never acked, no result, no checkpoint.
+ * ```
+ *  resume ─► revalidate: extend(all leases) + renew(all claims) ─► ok: gates open, acks go out
+ *            job finishes meanwhile: ack waits ─────────────────► lost: job abandoned (lease-lost)
+ * ```
  *
  * @example
  * ```ts
  * const runner = await Runner.create({
  *   queue,
  *   concurrency: 64,
- *   handleSignals: true,
+ *   checkpoints: blobs,
+ *   interruptions: { sources: [new ImdsInterruptionSource()], hibernate: { policy: 'hold', holdSeconds: 600 } },
  *   jobs: {
- *     resize: { schema: z.object({ type: z.literal('resize'), key: z.string() }), handle: (job, ctx) => resize(job.key, ctx.signal) },
+ *     resize: {
+ *       schema: z.object({ type: z.literal('resize'), key: z.string() }),
+ *       claim: { store: claims, key: (job) => `resize#${job.key}` },
+ *       async handle(job, ctx) {
+ *         const from = ((await ctx.previousCheckpoint) as { row: number } | undefined)?.row ?? 0;
+ *         return resize(job.key, from, { signal: ctx.signal, onProgress: (row) => ctx.checkpoint({ row }) });
+ *       },
+ *     },
  *   },
  * });
  * runner.on('job:dead-lettered', (job) => alert(job.reason));
- * await runner.run(); // until SIGTERM
+ * await runner.run(); // until stopped or interrupted
  * ```
  */
 export class Runner {
@@ -112,23 +164,41 @@ export class Runner {
   readonly #slots: PQueue;
   readonly #jobs = new Map<string, JobExecution>();
   readonly #leases: LeaseKeeper;
+  readonly #claims: ClaimKeeper;
   readonly #settler: JobSettler;
   readonly #cron: CronTasks;
+  readonly #reactor: InterruptionReactor;
+  readonly #checkpoints: CheckpointStore | undefined;
+  /** Unique per runner: with a delivery counter, the owner of each claim it takes. */
+  readonly #id = randomUUID();
+  #deliveries = 0;
   /** Cancels queue calls still in flight once the runner is done (or hopelessly late). */
   readonly #io = new AbortController();
   readonly #host: JobHost;
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => {};
   #rejectDone: (error: Error) => void = () => {};
+  /** Resolves once a stopping runner has settled every job (the `stop` reaction's end). */
+  readonly #flushed: Promise<void>;
+  #resolveFlushed: () => void = () => {};
   #state: RunnerState = 'INITIALIZED';
   #consume: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
-  #paused = false;
+  readonly #holds = new Set<PauseHold>();
   #stopping: Stopping | undefined;
+  /** Wakes shutdown waits when a later stop() brought the window forward. */
+  readonly #windowChanged = new Set<() => void>();
+  #giveUpTimer: { cancel(): void } | undefined;
+  #gaveUp = false;
   #stopped: Promise<void> | undefined;
   #failure: Error | undefined;
   #stuck = 0;
   #lastPollAt: number | undefined;
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  /** A re-validation round waiting to start (rounds never overlap; waiting ones merge). */
+  #revalidationQueued: Promise<void> | undefined;
+  #revalidationTail: Promise<void> = Promise.resolve();
+  /** Checkpoint clean-ups in flight, awaited at shutdown. */
+  readonly #cleanups = new Set<Promise<void>>();
 
   /**
    * Compiles and checks `options` (throwing `ValidationError` listing every problem) and
@@ -155,6 +225,16 @@ export class Runner {
     });
     // Nobody may await `run()` (a library that only calls `stop()`); never an unhandled rejection.
     this.#done.catch(() => {});
+    this.#flushed = new Promise<void>((resolve) => {
+      this.#resolveFlushed = resolve;
+    });
+    this.#checkpoints =
+      options.checkpoints &&
+      new CheckpointStore({
+        blobs: options.checkpoints,
+        queueName: options.queue.name,
+        maxBytes: options.maxCheckpointBytes,
+      });
 
     this.#leases = new LeaseKeeper({
       queue: options.queue,
@@ -164,11 +244,22 @@ export class Runner {
       thresholdMs: options.heartbeatThresholdMs,
       signal: this.#io.signal,
       onLost: (lease, reason, cause) => this.#onLeaseLost(lease, reason, cause),
+      onClockJump: (awayMs) => {
+        this.#log.warn({ awayMs }, 'wall clock jumped ahead: re-validating every lease and claim');
+        void this.#reactor.resumed('clock-jump');
+      },
       onSend: (size) => {
         this.#log.debug({ size }, 'heartbeat batch');
         this.#events.emit('batch:sent', { kind: 'extend', size });
       },
       onError: (error) => this.#reportError(error, 'heartbeat failed'),
+    });
+    this.#claims = new ClaimKeeper({
+      clock: options.clock,
+      intervalMs: options.heartbeatIntervalMs,
+      signal: this.#io.signal,
+      onLost: (lease, error) => this.#onClaimLost(lease, error),
+      onError: (error) => this.#reportError(error, 'claim renewal failed'),
     });
     this.#settler = new JobSettler({
       options,
@@ -182,10 +273,18 @@ export class Runner {
       clock: options.clock,
       onRan: (run) => this.#events.emit('task:ran', run),
     });
+    this.#reactor = new InterruptionReactor({
+      config: options.interruptions ?? defaultInterruptions,
+      clock: options.clock,
+      logger: this.#log,
+      events: this.#events,
+      target: this.#interruptionTarget(),
+      reportError: (error, what) => this.#reportError(error, what),
+    });
     this.#host = {
       options,
       logger: this.#log,
-      deadline: () => this.#stopping?.deadlineWall,
+      deadline: () => this.#stopping?.returnByWall,
       started: (job) => {
         this.#settler.counts.started++;
         job.logger.debug('job started');
@@ -198,6 +297,19 @@ export class Runner {
           'stuck job finally returned; its result was ignored',
         );
       },
+      acquireClaim: (job, spec, key, signal) =>
+        this.#claims.acquire(
+          job.message.lease,
+          spec.store,
+          key,
+          `${this.#id}/${++this.#deliveries}`,
+          spec.ttlMs ?? options.visibilitySeconds * 1000,
+          signal,
+        ),
+      claimOf: (job) => this.#claims.get(job.message.lease),
+      checkpoint: (job, state) => this.#checkpoint(job, state),
+      previousCheckpoint: (job) => this.#previousCheckpoint(job),
+      assertOwnership: (job) => this.#assertOwnership(job),
     };
   }
 
@@ -219,22 +331,26 @@ export class Runner {
   }
 
   /**
-   * Starts polling, heartbeats, cron tasks and (with `handleSignals`) the signal handlers.
-   * Resolves once the runner has STOPPED; rejects with the cause if it FAILED. Calling it
-   * again answers the same promise.
+   * Starts polling, heartbeats, claim renewals, cron tasks, the interruption sources and
+   * (with `handleSignals`) the signal handlers. Resolves once the runner has STOPPED;
+   * rejects with the cause if it FAILED. Calling it again answers the same promise.
    */
   run(): Promise<void> {
     if (this.#state !== 'INITIALIZED') return this.#done;
     this.#setState('RUNNING');
     this.#leases.start();
+    this.#claims.start();
     this.#cron.start();
     this.#installSignalHandlers();
-    if (!this.#paused) this.#startPolling();
+    this.#reactor.start();
+    this.#applyHolds();
     this.#log.info(
       {
         concurrency: this.#o.concurrency,
         visibilitySeconds: this.#o.visibilitySeconds,
-        paused: this.#paused,
+        paused: this.#holds.size > 0,
+        interruptionSources: this.#o.interruptions?.sources.map((s) => s.name) ?? [],
+        hibernatePolicy: this.#o.interruptions?.hibernate.policy,
       },
       'runner started',
     );
@@ -242,31 +358,35 @@ export class Runner {
   }
 
   /**
-   * Stops taking new work (a rebalance recommendation): the poll in flight is cancelled,
-   * running jobs go on and keep their leases. Messages a cancelled poll still returns are run.
+   * Stops taking new work: the poll in flight is cancelled, running jobs go on and keep
+   * their leases. Messages a cancelled poll still returns are run.
    */
   pause(): void {
-    if (this.#paused || this.#stopping || this.#state === 'STOPPED' || this.#state === 'FAILED') return;
-    this.#paused = true;
-    this.#consume?.controller.abort(new AbortedError());
-    this.#log.info('polling paused');
+    if (this.#stopping || this.#state === 'STOPPED' || this.#state === 'FAILED') return;
+    this.#hold('manual');
   }
 
-  /** Takes new work again after `pause()`. */
+  /**
+   * Takes new work again after `pause()` or a rebalance notice. A hibernation pause lasts
+   * until the resume (or its `resumeAfterMs`).
+   */
   resume(): void {
-    if (!this.#paused || this.#stopping) return;
-    this.#paused = false;
-    if (this.#state === 'RUNNING') this.#startPolling();
-    this.#log.info('polling resumed');
+    if (this.#stopping) return;
+    this.#unhold('manual', 'rebalance');
   }
 
   /**
    * Stops gracefully (see the class comment for the timeline); resolves once every message
-   * is settled and the logs are flushed. Idempotent: later calls answer the same promise
-   * (their options are ignored). Never rejects; a failure shows as state FAILED.
+   * is settled and the logs are flushed. Idempotent: later calls answer the same promise;
+   * their `graceMs` or `deadline` count only if they bring the end forward. Never rejects;
+   * a failure shows as state FAILED.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    this.#stopped ??= this.#shutdown(options, 'STOPPED');
+    if (this.#stopped) {
+      this.#tighten(options);
+      return this.#stopped;
+    }
+    this.#stopped = this.#shutdown(options, 'STOPPED');
     return this.#stopped;
   }
 
@@ -291,12 +411,14 @@ export class Runner {
     const inFlight = this.#slots.pending;
     return {
       state: this.#state,
-      paused: this.#paused,
+      paused: this.#holds.size > 0,
+      pausedBy: [...this.#holds],
       concurrency: this.#o.concurrency,
       inFlight,
       available: Math.max(0, this.#o.concurrency - inFlight - this.#slots.size),
       stuck: this.#stuck,
       leases: this.#leases.size,
+      claims: this.#claims.size,
       pendingSettlements: this.#settler.pending,
       lastPollAt: this.#lastPollAt,
       jobs: { ...this.#settler.counts },
@@ -304,6 +426,31 @@ export class Runner {
   }
 
   // ---- polling -------------------------------------------------------------------------
+
+  #hold(hold: PauseHold): void {
+    if (this.#holds.has(hold)) return;
+    this.#holds.add(hold);
+    this.#log.info({ by: [...this.#holds] }, 'polling paused');
+    this.#applyHolds();
+  }
+
+  #unhold(...holds: PauseHold[]): void {
+    const before = this.#holds.size;
+    for (const hold of holds) this.#holds.delete(hold);
+    if (this.#holds.size === before) return;
+    if (this.#holds.size === 0) this.#log.info('polling resumed');
+    this.#applyHolds();
+  }
+
+  /** Polls while no hold is left and the runner is RUNNING; cancels the poll otherwise. */
+  #applyHolds(): void {
+    const polling = this.#consume !== undefined && !this.#consume.controller.signal.aborted;
+    if (this.#holds.size > 0 || this.#stopping || this.#state !== 'RUNNING') {
+      if (polling) this.#consume?.controller.abort(new AbortedError());
+    } else if (!polling) {
+      this.#startPolling();
+    }
+  }
 
   #startPolling(): void {
     const controller = new AbortController();
@@ -348,21 +495,58 @@ export class Runner {
       this.#leases.track(message.lease);
       const job = new JobExecution(message, this.#host);
       this.#jobs.set(message.lease, job);
-      if (this.#stopping) {
-        // A poll cancelled by stop() may still answer: give the messages straight back.
-        this.#settle(job, { kind: 'interrupted' });
+      if (this.#stopping || this.#holds.has('hibernate')) {
+        // A poll cancelled by stop() or a hibernation may still answer: give the messages back.
+        if (!this.#stopping) job.interrupt(new InterruptedError('host hibernating'), 0, 'hibernate');
+        void this.#settle(job, { kind: 'interrupted' });
         continue;
       }
       this.#slots
-        .add(async () => this.#settle(job, await job.run()))
-        // Only `clear()` at shutdown rejects, and only for jobs that never started.
+        .add(async () => this.#conclude(job, await job.run()))
+        // Only `clear()` (shutdown, hibernation) rejects, and only for jobs that never started.
         .catch(() => this.#settle(job, { kind: 'interrupted' }));
     }
   }
 
   // ---- outcomes ------------------------------------------------------------------------
 
-  #settle(job: JobExecution, outcome: JobOutcome): void {
+  /**
+   * From the handler's outcome to the queue: the ownership gate, the claim's completion
+   * (before the ack: only the owner can complete), then the settlement.
+   */
+  async #conclude(job: JobExecution, outcome: JobOutcome): Promise<void> {
+    const lease = job.message.lease;
+    let final = outcome;
+    if (gatedOutcomes.has(final.kind)) {
+      const owned = await this.#owns(job);
+      if (owned === 'lost') final = { kind: 'lease-lost', error: this.#lostError(job) };
+      // Out of time to find out (a stopping runner): give the message back; if it was not
+      // ours any more, the release changes nothing.
+      else if (owned === 'gave-up') final = { kind: 'interrupted' };
+    }
+    if (final.kind === 'succeeded' && this.#claims.has(lease)) {
+      try {
+        await this.#claims.complete(lease, claimResult(final.result), this.#io.signal);
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          this.#claimLost(job, error);
+          final = { kind: 'lease-lost', error };
+        } else {
+          // Whether the write landed is unknown: the next attempt finds the key completed
+          // (a duplicate, acked) or still held by us (deferred until our claim expires).
+          final = { kind: 'failed', error: error as Error };
+        }
+      }
+    }
+    if (this.#claims.has(lease)) {
+      // Failed, interrupted or abandoned with the claim still ours: free it for the next attempt.
+      await this.#claims.release(lease, this.#io.signal);
+    }
+    await this.#settle(job, final);
+  }
+
+  async #settle(job: JobExecution, outcome: JobOutcome): Promise<void> {
+    job.end();
     if (job.stuck) {
       this.#stuck++;
       job.logger.warn(
@@ -373,8 +557,11 @@ export class Runner {
     }
     // Untrack before acking, so a heartbeat answer racing the ack is ignored.
     this.#leases.untrack(job.message.lease);
+    this.#claims.untrack(job.message.lease);
     this.#jobs.delete(job.message.lease);
-    this.#settler.settle(job, outcome);
+    const settled = this.#settler.settle(job, outcome);
+    if (job.checkpointsTouched) this.#clearCheckpointsAfter(job, settled);
+    void settled.then(() => job.finished());
   }
 
   #onLeaseLost(lease: string, reason: LeaseLossReason, cause: Error | undefined): void {
@@ -386,7 +573,224 @@ export class Runner {
     job.leaseLost(error);
   }
 
+  #onClaimLost(lease: string, error: LeaseLostError): void {
+    const job = this.#jobs.get(lease);
+    if (job) this.#claimLost(job, error);
+  }
+
+  #claimLost(job: JobExecution, error: LeaseLostError): void {
+    const claimKey = job.claimKey ?? error.key;
+    job.logger.warn({ claimKey }, 'claim taken over; aborting the job');
+    this.#events.emit('claim:lost', { ...job.ref, claimKey });
+    job.leaseLost(error);
+  }
+
+  #lostError(job: JobExecution): LeaseLostError {
+    const reason = job.leaseSignal.reason;
+    return reason instanceof LeaseLostError ? reason : new LeaseLostError(job.message.id);
+  }
+
+  // ---- ownership, claims and checkpoints -----------------------------------------------
+
+  /** The ownership gate: waits while the job's lease or claim is in doubt. */
+  async #owns(job: JobExecution, signal = job.gateSignal): Promise<'owned' | 'lost' | 'gave-up'> {
+    const lease = job.message.lease;
+    if (this.#gaveUp) job.giveUp();
+    const leaseOk = await this.#leases.confirm(lease, signal);
+    const claimOk = leaseOk && (!this.#claims.has(lease) || (await this.#claims.confirm(lease, signal)));
+    if (leaseOk && claimOk && !job.isLeaseLost) return 'owned';
+    return job.isLeaseLost || !this.#leases.has(lease) ? 'lost' : 'gave-up';
+  }
+
+  async #assertOwnership(job: JobExecution): Promise<void> {
+    const lease = job.message.lease;
+    if (!job.settling && this.#leases.has(lease)) {
+      await Promise.all([
+        this.#leases.revalidate([lease]),
+        this.#claims.has(lease) ? this.#claims.renewNow(lease, job.gateSignal) : undefined,
+      ]);
+    }
+    if (job.settling || (await this.#owns(job)) !== 'owned') throw this.#lostError(job);
+  }
+
+  async #checkpoint(job: JobExecution, state: JsonValue): Promise<void> {
+    const store = this.#checkpoints;
+    if (!store) {
+      throw new ValidationError('ctx.checkpoint needs a `checkpoints` BlobStore in the runner options');
+    }
+    const { id } = job.message;
+    const writer = { token: this.#claims.get(job.message.lease)?.token ?? 0, attempt: job.attempt };
+    const body = store.serialise(id, writer, state, this.#o.clock.now());
+    const write = async () => {
+      if (job.settling) throw new LeaseLostError(id, { cause: new Error('the job was already settled') });
+      if ((await this.#owns(job)) !== 'owned') throw this.#lostError(job);
+      job.checkpointsTouched = true;
+      const bytes = await store.save(id, writer, body, job.ioSignal);
+      job.logger.debug({ bytes }, 'checkpoint stored');
+      this.#events.emit('job:checkpointed', { ...job.ref, bytes });
+    };
+    const written = job.checkpointChain.then(write, write);
+    job.checkpointChain = written.catch(() => {});
+    return written;
+  }
+
+  #previousCheckpoint(job: JobExecution): Promise<JsonValue | undefined> {
+    if (job.previousCheckpoint) return job.previousCheckpoint;
+    const store = this.#checkpoints;
+    if (!store) {
+      job.previousCheckpoint = Promise.resolve(undefined);
+      return job.previousCheckpoint;
+    }
+    const loading = store.load(job.message.id, job.ioSignal).then((found) => {
+      if (!found) return undefined;
+      job.checkpointsTouched = true;
+      job.logger.info({ fromAttempt: found.attempt, savedAt: found.savedAt }, 'resuming from a checkpoint');
+      return found.state;
+    });
+    // A failed load is not memoised: the next access tries again.
+    loading.catch(() => {
+      if (job.previousCheckpoint === loading) job.previousCheckpoint = undefined;
+    });
+    job.previousCheckpoint = loading;
+    return loading;
+  }
+
+  /** Once the job is acked or dead-lettered, its checkpoints go (tracked from now, for the shutdown). */
+  #clearCheckpointsAfter(job: JobExecution, settled: Promise<SettleResult>): void {
+    const store = this.#checkpoints;
+    if (!store) return;
+    const cleanup = settled
+      .then(async (result) => {
+        if (!result.ok || (result.call !== 'ack' && result.call !== 'dead-letter')) return;
+        const count = await store.clear(job.message.id, this.#io.signal);
+        job.logger.debug({ count }, 'checkpoints deleted');
+      })
+      .catch((error: unknown) => this.#reportError(error as Error, 'deleting checkpoints failed'));
+    this.#cleanups.add(cleanup);
+    void cleanup.finally(() => this.#cleanups.delete(cleanup));
+  }
+
+  // ---- interruptions -------------------------------------------------------------------
+
+  #interruptionTarget(): InterruptionTarget {
+    const runner = this;
+    return {
+      get finished() {
+        return runner.#state === 'STOPPED' || runner.#state === 'FAILED';
+      },
+      stop: async (deadline, drainMs) => {
+        void this.stop({ deadline, graceMs: drainMs, reason: 'interrupted' });
+        await this.#flushed;
+      },
+      pause: (hold) => {
+        if (!this.#stopping) this.#hold(hold);
+      },
+      unpause: (hold) => this.#unhold(hold),
+      releaseAll: (graceMs) => this.#releaseAll(graceMs),
+      holdAll: (holdSeconds) => this.#holdAll(holdSeconds),
+      revalidate: (trigger) => this.#revalidate(trigger),
+    };
+  }
+
+  /** The hibernate `release` policy: interrupt every job and release its message at once. */
+  async #releaseAll(graceMs: number): Promise<void> {
+    const jobs = [...this.#jobs.values()];
+    this.#settler.hurry();
+    const error = new InterruptedError('host hibernating');
+    for (const job of jobs) job.interrupt(error, graceMs, 'hibernate');
+    // Jobs still waiting for a slot are released without starting.
+    this.#slots.clear();
+    await Promise.all(jobs.map((job) => job.done));
+    if (!this.#stopping) this.#settler.relax();
+    this.#log.info({ released: jobs.length, graceMs }, 'hibernating: every job released');
+  }
+
+  /** The hibernate `hold` policy: one batched extension of every lease, a renewal of every claim. */
+  async #holdAll(holdSeconds: number): Promise<void> {
+    const [leases, claims] = await Promise.all([
+      this.#leases.hold(holdSeconds),
+      this.#claims.hold(holdSeconds * 1000),
+    ]);
+    this.#log.info(
+      {
+        holdSeconds,
+        leases: leases.checked,
+        leasesLost: leases.lost,
+        claims: claims.checked,
+        claimsLost: claims.lost,
+      },
+      'hibernating: leases and claims held',
+    );
+  }
+
+  /** One re-validation round after any rounds before it; rounds waiting to start merge. */
+  #revalidate(trigger: RevalidationTrigger): Promise<void> {
+    if (this.#revalidationQueued) return this.#revalidationQueued;
+    const round = this.#revalidationTail
+      .then(() => {
+        this.#revalidationQueued = undefined;
+        return this.#revalidateNow(trigger);
+      })
+      .catch((error: unknown) => this.#reportError(error as Error, 're-validation failed'));
+    this.#revalidationQueued = round;
+    this.#revalidationTail = round;
+    return round;
+  }
+
+  async #revalidateNow(trigger: RevalidationTrigger): Promise<void> {
+    const { clock } = this.#o;
+    const startedMono = clock.monotonic();
+    const [leases, claims] = await Promise.all([this.#leases.revalidate(), this.#claims.revalidate()]);
+    const check = {
+      trigger,
+      leases: leases.checked,
+      leasesLost: leases.lost,
+      claims: claims.checked,
+      claimsLost: claims.lost,
+      unconfirmed: leases.unconfirmed + claims.unconfirmed,
+      durationMs: clock.monotonic() - startedMono,
+    };
+    this.#log.info(check, 'leases and claims re-validated');
+    this.#events.emit('leases:revalidated', check);
+  }
+
   // ---- shutdown ------------------------------------------------------------------------
+
+  #window(options: StopOptions, startMono: number, startWall: number) {
+    return stopWindow({
+      startMono,
+      startWall,
+      graceMs: options.graceMs,
+      defaultGraceMs: this.#o.shutdownGraceMs,
+      deadline: options.deadline,
+      abortGraceMs: this.#o.abortGraceMs,
+      marginMs: releaseMarginMs,
+    });
+  }
+
+  /** A later stop() with a sooner end: bring the drain and abort ends forward, never back. */
+  #tighten(options: StopOptions): void {
+    const s = this.#stopping;
+    if (!s || this.#state === 'STOPPED' || this.#state === 'FAILED') return;
+    if (options.graceMs === undefined && options.deadline === undefined) return;
+    const { clock } = this.#o;
+    const w = this.#window(options, clock.monotonic(), clock.now());
+    if (options.reason === 'interrupted' && s.reason !== 'interrupted') {
+      s.reason = 'interrupted';
+      this.#settler.hurry();
+    }
+    if (w.drainEnd >= s.drainEnd && w.abortEnd >= s.abortEnd) return;
+    s.drainEnd = Math.min(s.drainEnd, w.drainEnd);
+    s.abortEnd = Math.min(s.abortEnd, w.abortEnd);
+    s.returnByWall = Math.min(s.returnByWall, w.abortEndWall);
+    this.#log.info(
+      { reason: s.reason, drainMs: s.drainEnd - clock.monotonic(), deadline: options.deadline },
+      'stop brought forward',
+    );
+    this.#armGiveUp();
+    if (s.aborting) this.#interruptAll();
+    for (const wake of [...this.#windowChanged]) wake();
+  }
 
   async #shutdown(options: StopOptions, final: 'STOPPED' | 'FAILED'): Promise<void> {
     const { clock } = this.#o;
@@ -399,53 +803,78 @@ export class Runner {
 
     const reason = options.reason ?? 'shutdown';
     const startMono = clock.monotonic();
-    const { drainEnd, abortEnd, drainEndWall } = stopWindow({
-      startMono,
-      startWall: clock.now(),
-      graceMs: options.graceMs,
-      defaultGraceMs: this.#o.shutdownGraceMs,
-      deadline: options.deadline,
-      abortGraceMs: this.#o.abortGraceMs,
-      marginMs: releaseMarginMs,
-    });
-    this.#stopping = { reason, deadlineWall: drainEndWall };
+    const w = this.#window(options, startMono, clock.now());
+    const s: Stopping = {
+      reason,
+      drainEnd: w.drainEnd,
+      abortEnd: w.abortEnd,
+      returnByWall: w.abortEndWall,
+      aborting: false,
+    };
+    this.#stopping = s;
+    // An interruption's releases go out at once rather than lingering for a batch.
+    if (reason === 'interrupted') this.#settler.hurry();
+    this.#armGiveUp();
 
     // STOPPING: no new work. Cancel the poll, clear jobs that never got a slot, stop cron.
     this.#setState('STOPPING');
     this.#log.info(
-      { reason, drainMs: drainEnd - startMono, inFlight: this.#slots.pending, deadline: options.deadline },
+      { reason, drainMs: s.drainEnd - startMono, inFlight: this.#slots.pending, deadline: options.deadline },
       'runner stopping',
     );
     this.#removeSignalHandlers();
     this.#consume?.controller.abort(new AbortedError());
     this.#slots.clear();
     this.#cron.stop();
-    await this.#until(this.#consume?.done, drainEnd);
+    await this.#until(this.#consume?.done, () => s.drainEnd);
 
     // DRAINING: running jobs may finish (and are acked) until drainEnd; then they are interrupted.
     this.#setState('DRAINING');
-    await this.#until(this.#slots.onIdle(), drainEnd);
+    await this.#until(this.#slots.onIdle(), () => s.drainEnd);
     if (this.#slots.pending > 0) {
-      const graceLeft = Math.max(0, abortEnd - clock.monotonic());
+      s.aborting = true;
       this.#log.info(
-        { inFlight: this.#slots.pending, graceMs: graceLeft },
+        { inFlight: this.#slots.pending, graceMs: Math.max(0, s.abortEnd - clock.monotonic()) },
         'interrupting jobs still running',
       );
-      for (const job of this.#jobs.values()) {
-        job.interrupt(new InterruptedError(`runner stopping (${reason})`), graceLeft);
-      }
+      this.#interruptAll();
     }
     // Bounded: every job returns or is declared stuck by abortEnd.
     await this.#slots.onIdle();
-    await this.#until(this.#cron.settled(), abortEnd);
+    await this.#until(this.#cron.settled(), () => s.abortEnd);
 
     // Flush: settlements go out now instead of lingering, then heartbeats end.
     await this.#settler.drain();
+    this.#resolveFlushed();
+    while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
     await this.#leases.stop();
+    await this.#claims.stop();
+    await this.#reactor.stop();
     this.#finish(final);
   }
 
+  #interruptAll(): void {
+    const s = this.#stopping;
+    if (!s) return;
+    const graceLeft = Math.max(0, s.abortEnd - this.#o.clock.monotonic());
+    const error = new InterruptedError(`runner stopping (${s.reason})`);
+    for (const job of this.#jobs.values()) job.interrupt(error, graceLeft);
+  }
+
+  /** At abortEnd, ownership gates still waiting give up (their messages are released). */
+  #armGiveUp(): void {
+    const s = this.#stopping;
+    if (!s) return;
+    this.#giveUpTimer?.cancel();
+    this.#giveUpTimer = this.#o.clock.setTimer(Math.max(0, s.abortEnd - this.#o.clock.monotonic()), () => {
+      this.#gaveUp = true;
+      for (const job of this.#jobs.values()) job.giveUp();
+    });
+  }
+
   #finish(final: 'STOPPED' | 'FAILED'): void {
+    this.#giveUpTimer?.cancel();
+    this.#resolveFlushed();
     this.#io.abort(new AbortedError());
     const stats = this.stats();
     const line = { stuck: stats.stuck, jobs: stats.jobs };
@@ -465,16 +894,33 @@ export class Runner {
     this.#stopped = this.#shutdown({}, 'FAILED');
   }
 
-  /** Waits for `promise`, but not past monotonic time `end`. */
-  async #until(promise: Promise<unknown> | undefined, end: number): Promise<void> {
+  /** Waits for `promise`, but not past monotonic time `end()` (which a tighter stop may move). */
+  async #until(promise: Promise<unknown> | undefined, end: () => number): Promise<void> {
     if (!promise) return;
-    const left = end - this.#o.clock.monotonic();
-    if (left <= 0) return;
-    const timer = new AbortController();
-    try {
-      await Promise.race([promise, this.#o.clock.sleep(left, timer.signal).catch(() => {})]);
-    } finally {
-      timer.abort();
+    let settled = false;
+    const watched = promise.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    while (!settled) {
+      const left = end() - this.#o.clock.monotonic();
+      if (left <= 0) return;
+      const timer = new AbortController();
+      let wake = () => {};
+      const changed = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      this.#windowChanged.add(wake);
+      try {
+        await Promise.race([watched, changed, this.#o.clock.sleep(left, timer.signal).catch(() => {})]);
+      } finally {
+        timer.abort();
+        this.#windowChanged.delete(wake);
+      }
     }
   }
 
@@ -508,6 +954,13 @@ export class Runner {
     for (const signal of signals) process.off(signal, this.#signalHandler);
     this.#signalHandler = undefined;
   }
+}
+
+/** A handler's return value becomes its claim's result when it is a plain JSON object. */
+function claimResult(value: unknown): JsonObject | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null ? (value as JsonObject) : undefined;
 }
 
 /** Resolves on the next `event` of `target`, rejects with `AbortedError` when `signal` aborts. */

@@ -18,8 +18,10 @@ export interface StopWindow {
   readonly drainEnd: number;
   /** Monotonic ms: handlers still running are declared stuck and their messages released. */
   readonly abortEnd: number;
-  /** `ctx.deadline`: `drainEnd` as epoch ms. */
+  /** `drainEnd` as epoch ms. */
   readonly drainEndWall: number;
+  /** `ctx.deadline`: `abortEnd` as epoch ms (by when handlers must have returned). */
+  readonly abortEndWall: number;
 }
 
 /**
@@ -35,7 +37,8 @@ export interface StopWindow {
  * @example
  * ```ts
  * stopWindow({ startMono: 0, startWall: 0, graceMs: undefined, defaultGraceMs: 25_000, deadline: 120_000,
- *   abortGraceMs: 5_000, marginMs: 1_000 }); // { drainEnd: 114_000, abortEnd: 119_000, drainEndWall: 114_000 }
+ *   abortGraceMs: 5_000, marginMs: 1_000 });
+ * // { drainEnd: 114_000, abortEnd: 119_000, drainEndWall: 114_000, abortEndWall: 119_000 }
  * ```
  */
 export function stopWindow(input: StopWindowInput): StopWindow {
@@ -44,5 +47,10 @@ export function stopWindow(input: StopWindowInput): StopWindow {
   const hardEnd = deadline === undefined ? Infinity : startMono + (deadline - startWall) - marginMs;
   const drainEnd = Math.max(startMono, Math.min(startMono + graceMs, hardEnd - abortGraceMs));
   const abortEnd = Math.max(drainEnd, Math.min(drainEnd + abortGraceMs, hardEnd));
-  return { drainEnd, abortEnd, drainEndWall: startWall + (drainEnd - startMono) };
+  return {
+    drainEnd,
+    abortEnd,
+    drainEndWall: startWall + (drainEnd - startMono),
+    abortEndWall: startWall + (abortEnd - startMono),
+  };
 }
