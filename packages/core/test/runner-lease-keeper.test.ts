@@ -8,6 +8,7 @@ function setup(answer: (entries: readonly LeaseExtension[]) => Promise<LeaseResu
   const calls: LeaseExtension[][] = [];
   const lost: [string, LeaseLossReason][] = [];
   const errors: Error[] = [];
+  const jumps: number[] = [];
   const keeper = new LeaseKeeper({
     queue: {
       extend: (entries) => {
@@ -22,9 +23,10 @@ function setup(answer: (entries: readonly LeaseExtension[]) => Promise<LeaseResu
     signal: new AbortController().signal,
     onLost: (lease, reason) => lost.push([lease, reason]),
     onError: (error) => errors.push(error),
+    onClockJump: (awayMs) => jumps.push(awayMs),
   });
   keeper.start();
-  return { clock, calls, lost, errors, keeper };
+  return { clock, calls, lost, errors, jumps, keeper };
 }
 
 async function ok(entries: readonly LeaseExtension[]): Promise<LeaseResult[]> {
@@ -120,6 +122,133 @@ describe('LeaseKeeper', () => {
     const asked = calls.flat().map((c) => c.visibilitySeconds);
     expect(asked.at(-1)).toBeLessThan(30); // capped: receive + 12 h - 1 s at most
     expect(asked.every((s) => s >= 1 && s <= 30)).toBe(true);
+    await keeper.stop();
+  });
+
+  it('confirms a healthy lease at once, without a call', async () => {
+    const { calls, keeper } = setup();
+    keeper.track('a');
+    expect(await keeper.confirm('a')).toBe(true);
+    expect(await keeper.confirm('unknown')).toBe(false);
+    expect(calls).toEqual([]);
+    await keeper.stop();
+  });
+
+  it('checks a lease close to expiry with one extension before confirming it; gates in the same turn share the call', async () => {
+    let answer: () => void = () => {};
+    const { clock, calls, keeper } = setup(
+      (entries) =>
+        new Promise((resolve) => {
+          answer = () => resolve(entries.map((e) => ({ lease: e.lease, ok: true })));
+        }),
+    );
+    keeper.track('a');
+    keeper.track('b');
+    await keeper.stop(); // no ticks: let the leases age
+    await clock.advance(29_500);
+    const confirmed = Promise.all([keeper.confirm('a'), keeper.confirm('b')]);
+    await clock.advance(0);
+    expect(calls).toEqual([
+      [
+        { lease: 'a', visibilitySeconds: 30 },
+        { lease: 'b', visibilitySeconds: 30 },
+      ],
+    ]);
+    answer();
+    expect(await confirmed).toEqual([true, true]);
+    await clock.advance(1_000);
+    expect(await keeper.confirm('a')).toBe(true); // extended: healthy again
+  });
+
+  it('after revalidate(), gates wait for an answer to a call sent after the doubt; an older answer proves nothing', async () => {
+    const answers: (() => void)[] = [];
+    const { clock, keeper } = setup(
+      (entries) =>
+        new Promise((resolve) => {
+          answers.push(() => resolve(entries.map((e) => ({ lease: e.lease, ok: true }))));
+        }),
+    );
+    keeper.track('a');
+    await clock.advance(15_000); // the heartbeat's call goes out and hangs (the host froze)
+    expect(answers).toHaveLength(1);
+    const revalidated = keeper.revalidate();
+    let owned: boolean | undefined;
+    void keeper.confirm('a').then((o) => {
+      owned = o;
+    });
+    answers[0]!(); // the pre-freeze call answers
+    await clock.advance(0);
+    expect(owned).toBeUndefined();
+    expect(keeper.doubtful).toBe(1);
+    answers[1]!(); // the re-validation answers
+    expect(await revalidated).toEqual({ checked: 1, lost: 0, unconfirmed: 0 });
+    await clock.advance(0);
+    expect(owned).toBe(true);
+    expect(keeper.doubtful).toBe(0);
+    await keeper.stop();
+  });
+
+  it('answers false to waiting gates when the re-validation finds the lease stale', async () => {
+    const { lost, keeper } = setup(async (entries) =>
+      entries.map((e) => ({ lease: e.lease, ok: false as const, reason: 'stale' as const })),
+    );
+    keeper.track('a');
+    const check = keeper.revalidate();
+    const owned = keeper.confirm('a');
+    expect(await check).toEqual({ checked: 1, lost: 1, unconfirmed: 0 });
+    expect(await owned).toBe(false);
+    expect(lost).toEqual([['a', 'stale']]);
+    await keeper.stop();
+  });
+
+  it('keeps a lease in doubt while re-validation calls fail, retrying on every tick, until it expires', async () => {
+    let fail = true;
+    const { clock, calls, lost, keeper } = setup(async (entries) => {
+      if (fail) throw new Error('network down');
+      return entries.map((e) => ({ lease: e.lease, ok: true }));
+    });
+    keeper.track('a');
+    expect(await keeper.revalidate()).toEqual({ checked: 1, lost: 0, unconfirmed: 1 });
+    await clock.advance(5_000);
+    expect(calls).toHaveLength(2); // retried at the next tick although not near expiry
+    fail = false;
+    await clock.advance(5_000);
+    expect(keeper.doubtful).toBe(0);
+    expect(lost).toEqual([]);
+    await keeper.stop();
+  });
+
+  it('holds every lease in one call, capped by the 12-hour ceiling per lease', async () => {
+    const { clock, calls, keeper } = setup();
+    keeper.track('old');
+    await clock.advance(43_200_000 - 3_600_000); // 11 h in (heartbeats kept it)
+    keeper.track('new');
+    calls.length = 0;
+    expect(await keeper.hold(7_200)).toEqual({ checked: 2, lost: 0, unconfirmed: 0 });
+    expect(calls).toEqual([
+      [
+        { lease: 'old', visibilitySeconds: 3_599 },
+        { lease: 'new', visibilitySeconds: 7_200 },
+      ],
+    ]);
+    await clock.advance(3_000_000); // 50 min: no heartbeat needed for the held lease
+    expect(
+      calls
+        .slice(1)
+        .flat()
+        .map((c) => c.lease),
+    ).not.toContain('new');
+    await keeper.stop();
+  });
+
+  it('reports the wall clock jumping ahead of the monotonic clock', async () => {
+    const { clock, jumps, keeper } = setup();
+    await clock.advance(5_000);
+    clock.jumpWallClock(1_000); // an NTP step: ignored
+    await clock.advance(5_000);
+    clock.jumpWallClock(60_000);
+    await clock.advance(5_000);
+    expect(jumps).toEqual([60_000]);
     await keeper.stop();
   });
 });

@@ -7,6 +7,9 @@ import { compileRunnerOptions, type RunnerOptions } from '../src/runner/runner-o
 import { ManualClock } from '../src/testing/manual-clock.ts';
 import { systemClock } from '../src/time/system-clock.ts';
 import { FakeQueue } from './support/fake-queue.ts';
+import { MemoryBlobStore } from './support/memory-blob-store.ts';
+import { memoryClaimStore } from './support/memory-claims.ts';
+import { TestInterruptionSource } from './support/test-interruption-source.ts';
 
 const queue = new FakeQueue(new ManualClock());
 const job = { schema: z.object({}), handle: () => {} };
@@ -129,5 +132,78 @@ describe('compileRunnerOptions', () => {
       },
     });
     expect(runner.state).toBe('INITIALIZED');
+  });
+
+  it('compiles interruptions with defaults: release policy, 5 s release margin, no drain', () => {
+    const source = new TestInterruptionSource();
+    const compiled = compileRunnerOptions({ queue, job, interruptions: { sources: [source] } });
+    expect(compiled.interruptions).toEqual({
+      sources: [source],
+      hibernate: { policy: 'release', graceMs: 2_000, resumeAfterMs: 300_000 },
+      releaseMarginMs: 5_000,
+      drainMs: 0,
+    });
+    expect(Object.isFrozen(compiled.interruptions)).toBe(true);
+    expect(compileRunnerOptions({ queue, job }).interruptions).toBeUndefined();
+    expect(
+      compileRunnerOptions({
+        queue,
+        job,
+        interruptions: { sources: [], hibernate: { policy: 'hold', holdSeconds: 600 } },
+      }).interruptions?.hibernate,
+    ).toEqual({ policy: 'hold', holdSeconds: 600, resumeAfterMs: 300_000 });
+  });
+
+  it('rejects bad interruption options', () => {
+    expect(
+      issuesOf({
+        queue,
+        job,
+        interruptions: {
+          sources: [{}],
+          releaseMarginMs: -1,
+          drainMs: Number.NaN,
+          hibernate: { policy: 'hold', holdSeconds: 50_000, graceMs: 1 },
+          extra: 1,
+        },
+      }),
+    ).toEqual([
+      'unknown option "interruptions.extra"',
+      'interruptions.sources[0] must implement InterruptionSource (watch)',
+      'interruptions.releaseMarginMs must be in 0..600 000',
+      'interruptions.drainMs must be >= 0',
+      'interruptions.hibernate.graceMs applies to the release policy only',
+      'interruptions.hibernate.holdSeconds must be a whole number in 1..43200',
+    ]);
+    expect(issuesOf({ queue, job, interruptions: { sources: [], hibernate: { policy: 'sleep' } } })).toEqual([
+      "interruptions.hibernate.policy must be 'hold' or 'release'",
+    ]);
+    expect(issuesOf({ queue, job, interruptions: {} })).toEqual([
+      'interruptions.sources must be an array of InterruptionSource',
+    ]);
+  });
+
+  it('checks the checkpoint store, its size limit and job claims', () => {
+    const { store } = memoryClaimStore();
+    expect(compileRunnerOptions({ queue, job, checkpoints: new MemoryBlobStore() }).maxCheckpointBytes).toBe(
+      1_048_576,
+    );
+    expect(
+      issuesOf({
+        queue,
+        checkpoints: {},
+        maxCheckpointBytes: 0,
+        jobs: {
+          a: { ...job, claim: { store, key: () => 'k', ttlMs: 10_000 } },
+          b: { ...job, claim: { store: {}, key: 'k' } },
+        },
+      }),
+    ).toEqual([
+      'checkpoints must implement the BlobStore port',
+      'maxCheckpointBytes must be a whole number in 1..10485760',
+      'jobs.a.claim.ttlMs must be a whole number above twice heartbeatIntervalMs (10000)',
+      'jobs.b.claim.store must be a ClaimStore',
+      'jobs.b.claim.key must be a function',
+    ]);
   });
 });

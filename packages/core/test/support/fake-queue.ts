@@ -18,7 +18,7 @@ interface StoredMessage {
   readonly attributes: Record<string, string>;
   readonly sentAt: number;
   receiveCount: number;
-  /** Monotonic ms from which it can be received. */
+  /** Wall-clock ms from which it can be received (SQS's clock runs on while a host sleeps). */
   visibleAt: number;
   lease: string | undefined;
 }
@@ -67,7 +67,7 @@ export class FakeQueue implements Queue {
         attributes: { ...(m.attributes ?? {}) },
         sentAt: this.#clock.now(),
         receiveCount: 0,
-        visibleAt: this.#clock.monotonic() + (m.delaySeconds ?? 0) * 1000,
+        visibleAt: this.#clock.now() + (m.delaySeconds ?? 0) * 1000,
         lease: undefined,
       });
       return id;
@@ -78,7 +78,7 @@ export class FakeQueue implements Queue {
 
   async receive(options: ReceiveOptions, signal?: AbortSignal): Promise<QueueMessage[]> {
     if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
-    const now = this.#clock.monotonic();
+    const now = this.#clock.now();
     const out: QueueMessage[] = [];
     for (const m of this.#messages.values()) {
       if (out.length >= options.maxMessages) break;
@@ -146,7 +146,7 @@ export class FakeQueue implements Queue {
   }
 
   async depth(): Promise<QueueDepth> {
-    const now = this.#clock.monotonic();
+    const now = this.#clock.now();
     let visible = 0;
     let inFlight = 0;
     let delayed = 0;
@@ -164,10 +164,23 @@ export class FakeQueue implements Queue {
     return (
       m && {
         receiveCount: m.receiveCount,
-        visibleInMs: m.visibleAt - this.#clock.monotonic(),
+        visibleInMs: m.visibleAt - this.#clock.now(),
         lease: m.lease,
       }
     );
+  }
+
+  /**
+   * Another consumer receives message `id` now (as after this host's lease ran out): a new
+   * lease and receive count, so the old lease is stale. Answers the new lease.
+   */
+  takeOver(id: string, visibilitySeconds = 30): string {
+    const m = this.#messages.get(id);
+    if (!m) throw new Error(`no message ${id}`);
+    m.receiveCount++;
+    m.lease = `${m.id}#${m.receiveCount}`;
+    m.visibleAt = this.#clock.now() + visibilitySeconds * 1000;
+    return m.lease;
   }
 
   /** Messages still stored (not acked or dead-lettered). */
@@ -186,8 +199,8 @@ export class FakeQueue implements Queue {
   #setVisibility(lease: string, seconds: number): LeaseResult {
     const m = this.#byLease(lease);
     // Superseded by a newer delivery, deleted, or no longer in flight: SQS answers an error.
-    if (!m || m.visibleAt <= this.#clock.monotonic()) return { lease, ok: false, reason: 'stale' };
-    m.visibleAt = this.#clock.monotonic() + seconds * 1000;
+    if (!m || m.visibleAt <= this.#clock.now()) return { lease, ok: false, reason: 'stale' };
+    m.visibleAt = this.#clock.now() + seconds * 1000;
     return { lease, ok: true };
   }
 
@@ -222,7 +235,7 @@ export class FakeQueue implements Queue {
 
   #armWake(): void {
     this.#wakeTimer?.cancel();
-    const now = this.#clock.monotonic();
+    const now = this.#clock.now();
     let next = Number.POSITIVE_INFINITY;
     for (const m of this.#messages.values()) if (m.visibleAt > now) next = Math.min(next, m.visibleAt);
     if (next !== Number.POSITIVE_INFINITY)
