@@ -4,6 +4,19 @@
 export type { Claim, ClaimState } from './claims/claim.ts';
 export { ClaimStore, type ClaimStoreOptions } from './claims/claim-store.ts';
 export * from './errors.ts';
+export {
+  defaultSleepHookSocketPath,
+  hibernationResumeMarker,
+  ImdsInterruptionSource,
+  type ImdsInterruptionSourceOptions,
+  ManualInterruptionSource,
+  ResumeDetector,
+  type ResumeDetectorOptions,
+  SignalInterruptionSource,
+  type SignalInterruptionSourceOptions,
+  SleepHookSource,
+  type SleepHookSourceOptions,
+} from './interruption/index.ts';
 export { type CreateLoggerOptions, createLogger, silentLogger } from './observability/create-logger.ts';
 export {
   type CheckVerdict,
@@ -49,6 +62,12 @@ export type {
 } from './ports/blob-store.ts';
 export { assertBlobKey, BlobLimits, blobKeyProblem } from './ports/blob-store.ts';
 export type { Clock, Timer } from './ports/clock.ts';
+export type {
+  InterruptionKind,
+  InterruptionNotice,
+  InterruptionSource,
+  WatchOptions,
+} from './ports/interruption-source.ts';
 export type { LogFn, Logger } from './ports/logger.ts';
 export type {
   ConsumeOptions,

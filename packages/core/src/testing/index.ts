@@ -8,6 +8,14 @@ export {
   type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
+export {
+  type ImdsRequestFilter,
+  type ImdsStandIn,
+  type ImdsStandInOptions,
+  type StandInInstanceAction,
+  type StandInRebalance,
+  startImdsStandIn,
+} from './imds-stand-in.ts';
 export { ManualClock } from './manual-clock.ts';
 export { type QueueConformanceSubject, queueConformance } from './queue-conformance.ts';
 export { type TableConformanceSubject, tableConformance } from './table-conformance.ts';
