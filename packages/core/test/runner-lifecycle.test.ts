@@ -158,14 +158,13 @@ describe('Runner lifecycle', () => {
     h.running = h.runner.run();
     await h.settle();
     expect(h.of('job:started')).toHaveLength(1);
-    await h.runner.stop({ graceMs: 0 });
+    // This adapter's poll never ends by itself: the stop waits a poll's wait, then cancels it.
+    const stopped = h.runner.stop({ graceMs: 0 });
+    await h.clock.advance(22_000);
+    await stopped;
     expect(h.of('job:started')).toHaveLength(1);
-    expect(
-      h
-        .of('job:released')
-        .map((j) => j.messageId)
-        .sort(),
-    ).toEqual([...ids].sort());
+    // Its late poll ran after the first releases and took some back: released again.
+    expect(new Set(h.of('job:released').map((j) => j.messageId))).toEqual(new Set(ids));
     for (const id of ids) expect(h.queue.peek(id)!.visibleInMs).toBeLessThanOrEqual(0);
   });
 

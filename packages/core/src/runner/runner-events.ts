@@ -7,7 +7,9 @@ import type { InterruptionNotice } from '../ports/interruption-source.ts';
  * States, in order:
  * - `INITIALIZED`: created, not polling.
  * - `RUNNING`: polling whenever a slot is free.
- * - `STOPPING`: stop requested; no new poll starts, the poll in flight is cancelled.
+ * - `STOPPING`: stop requested; no new poll starts. The poll in flight is cancelled at the
+ *   flush, or, when the stop released messages, allowed to end first (its messages are
+ *   released on arrival), so that a long poll cancelled client-side cannot swallow them.
  * - `DRAINING`: waiting for in-flight jobs until the grace period ends, then aborting and
  *   releasing what is left, flushing acks and logs.
  * - `STOPPED`: nothing in flight, every message acked, released or dead-lettered.

@@ -79,6 +79,8 @@ interface Stopping {
   drainEnd: number;
   /** Monotonic ms: handlers still running are declared stuck; gates give up. */
   abortEnd: number;
+  /** Monotonic ms: the deadline minus the margin (infinite without a deadline). */
+  hardEnd: number;
   /** `ctx.deadline`: `abortEnd` as epoch ms. */
   returnByWall: number;
   /** The abort phase was reached: jobs were interrupted. */
@@ -87,6 +89,8 @@ interface Stopping {
 
 /** Time kept in hand before a stop deadline for the last release calls to land. */
 const releaseMarginMs = 1_000;
+/** Beyond a poll's wait, how long a stop waits for the receive in flight to answer. */
+const pollSlackMs = 2_000;
 const signals = ['SIGTERM', 'SIGINT'] as const;
 
 /** Outcomes that write for the job (ack, dead-letter): they pass the ownership gate first. */
@@ -183,6 +187,10 @@ export class Runner {
   #resolveFlushed: () => void = () => {};
   #state: RunnerState = 'INITIALIZED';
   #consume: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
+  /** A receive is in flight: `capacity` granted a poll and was not asked again yet. */
+  #pollInFlight = false;
+  /** `change`: holds or stopping changed (capacity re-checks); `poll-ended`: a receive finished. */
+  readonly #pollEvents = new EventTarget();
   readonly #holds = new Set<PauseHold>();
   #stopping: Stopping | undefined;
   /** Wakes shutdown waits when a later stop() brought the window forward. */
@@ -358,8 +366,9 @@ export class Runner {
   }
 
   /**
-   * Stops taking new work: the poll in flight is cancelled, running jobs go on and keep
-   * their leases. Messages a cancelled poll still returns are run.
+   * Stops taking new work: no poll starts any more, running jobs go on and keep their
+   * leases. The poll in flight is not cancelled (see `#applyHolds`): messages it still
+   * returns are run.
    */
   pause(): void {
     if (this.#stopping || this.#state === 'STOPPED' || this.#state === 'FAILED') return;
@@ -442,14 +451,33 @@ export class Runner {
     this.#applyHolds();
   }
 
-  /** Polls while no hold is left and the runner is RUNNING; cancels the poll otherwise. */
+  /**
+   * Polls while no hold is left. A hold never cancels the receive in flight: a long poll
+   * cancelled client-side stays open at SQS for its whole wait and may take a message that
+   * then stays hidden for its visibility timeout (aws-sdk-js#2350, aws-sdk-net#1680; fauxqs
+   * does the same), possibly one this runner just released. Instead the next `capacity`
+   * call waits until the holds are gone.
+   */
   #applyHolds(): void {
-    const polling = this.#consume !== undefined && !this.#consume.controller.signal.aborted;
-    if (this.#holds.size > 0 || this.#stopping || this.#state !== 'RUNNING') {
-      if (polling) this.#consume?.controller.abort(new AbortedError());
-    } else if (!polling) {
-      this.#startPolling();
+    if (this.#state === 'RUNNING' && !this.#stopping && this.#consume === undefined) this.#startPolling();
+    this.#pollEvents.dispatchEvent(new Event('change'));
+  }
+
+  /**
+   * Ends polling. With `graceful`, the receive in flight may finish first (until `end`, then
+   * it is cancelled): whatever it brings is released at once, rather than a cancelled long
+   * poll swallowing the messages this stop gives back.
+   */
+  async #endPolling(graceful: boolean, end: () => number): Promise<void> {
+    const consume = this.#consume;
+    if (!consume) return;
+    this.#pollEvents.dispatchEvent(new Event('change'));
+    if (graceful && this.#pollInFlight) {
+      const ended = waitForEvent(this.#pollEvents, 'poll-ended', consume.controller.signal).catch(() => {});
+      await this.#until(ended, end);
     }
+    consume.controller.abort(new AbortedError());
+    await this.#until(consume.done, end);
   }
 
   #startPolling(): void {
@@ -475,13 +503,25 @@ export class Runner {
     this.#consume = { controller, done };
   }
 
-  /** Resolves with the free slot count once there is one: polling never outruns execution. */
+  /**
+   * Resolves with the free slot count once there is one and polling is not paused: polling
+   * never outruns execution. Being asked again means the previous receive has finished.
+   */
   async #capacity(signal: AbortSignal): Promise<number> {
+    if (this.#pollInFlight) {
+      this.#pollInFlight = false;
+      this.#pollEvents.dispatchEvent(new Event('poll-ended'));
+    }
     for (;;) {
       if (signal.aborted) throw new AbortedError({ cause: signal.reason });
+      if (this.#holds.size > 0 || this.#stopping) {
+        await waitForEvent(this.#pollEvents, 'change', signal);
+        continue;
+      }
       const free = this.#o.concurrency - this.#slots.pending - this.#slots.size;
       if (free > 0) {
         this.#lastPollAt = this.#o.clock.now();
+        this.#pollInFlight = true;
         return free;
       }
       await waitForEvent(this.#slots, 'next', signal);
@@ -757,7 +797,11 @@ export class Runner {
   // ---- shutdown ------------------------------------------------------------------------
 
   #window(options: StopOptions, startMono: number, startWall: number) {
-    return stopWindow({
+    const hardEnd =
+      options.deadline === undefined
+        ? Number.POSITIVE_INFINITY
+        : startMono + (options.deadline - startWall) - releaseMarginMs;
+    const window = stopWindow({
       startMono,
       startWall,
       graceMs: options.graceMs,
@@ -766,6 +810,7 @@ export class Runner {
       abortGraceMs: this.#o.abortGraceMs,
       marginMs: releaseMarginMs,
     });
+    return { ...window, hardEnd };
   }
 
   /** A later stop() with a sooner end: bring the drain and abort ends forward, never back. */
@@ -782,6 +827,7 @@ export class Runner {
     if (w.drainEnd >= s.drainEnd && w.abortEnd >= s.abortEnd) return;
     s.drainEnd = Math.min(s.drainEnd, w.drainEnd);
     s.abortEnd = Math.min(s.abortEnd, w.abortEnd);
+    s.hardEnd = Math.min(s.hardEnd, w.hardEnd);
     s.returnByWall = Math.min(s.returnByWall, w.abortEndWall);
     this.#log.info(
       { reason: s.reason, drainMs: s.drainEnd - clock.monotonic(), deadline: options.deadline },
@@ -808,6 +854,7 @@ export class Runner {
       reason,
       drainEnd: w.drainEnd,
       abortEnd: w.abortEnd,
+      hardEnd: w.hardEnd,
       returnByWall: w.abortEndWall,
       aborting: false,
     };
@@ -823,10 +870,11 @@ export class Runner {
       'runner stopping',
     );
     this.#removeSignalHandlers();
-    this.#consume?.controller.abort(new AbortedError());
+    // No poll starts any more; the one in flight is ended at the flush (see there).
+    this.#pollEvents.dispatchEvent(new Event('change'));
+    const releasedBefore = this.#releaseCount();
     this.#slots.clear();
     this.#cron.stop();
-    await this.#until(this.#consume?.done, () => s.drainEnd);
 
     // DRAINING: running jobs may finish (and are acked) until drainEnd; then they are interrupted.
     this.#setState('DRAINING');
@@ -846,11 +894,24 @@ export class Runner {
     // Flush: settlements go out now instead of lingering, then heartbeats end.
     await this.#settler.drain();
     this.#resolveFlushed();
+    // Having released messages, let the poll in flight end by itself (not past the deadline,
+    // nor past a poll's wait): cancelled, it could stay open at SQS and swallow them for a
+    // whole visibility timeout. What it brings is released on arrival. Having released
+    // nothing, cancel it at once.
+    const pollEnd = startMono + this.#o.pollWaitSeconds * 1000 + pollSlackMs;
+    await this.#endPolling(this.#releaseCount() > releasedBefore, () => Math.min(pollEnd, s.hardEnd));
+    await this.#settler.drain();
     while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
     await this.#leases.stop();
     await this.#claims.stop();
     await this.#reactor.stop();
     this.#finish(final);
+  }
+
+  /** Messages given back so far (released at once, retried later, deferred). */
+  #releaseCount(): number {
+    const { released, retried, deferred } = this.#settler.counts;
+    return released + retried + deferred;
   }
 
   #interruptAll(): void {

@@ -110,7 +110,7 @@ export class FakeQueue implements Queue {
       });
       if (signal.aborted && messages.length === 0) return;
       if (messages.length > 0) options.deliver(messages);
-      else await this.#waitForWork(signal);
+      else await this.#waitForWork(signal, options.waitSeconds * 1000);
     }
   }
 
@@ -220,10 +220,12 @@ export class FakeQueue implements Queue {
     };
   }
 
-  /** A long poll: wakes on a send, a release, or the next visibility expiry. */
-  #waitForWork(signal: AbortSignal): Promise<void> {
+  /** A long poll: wakes on a send, a release, the next visibility expiry, or after `waitMs`. */
+  #waitForWork(signal: AbortSignal, waitMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimer(waitMs, () => done());
       const done = () => {
+        timer.cancel();
         this.#wakers.delete(done);
         signal.removeEventListener('abort', done);
         resolve();
