@@ -1,19 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import PQueue from 'p-queue';
 import { AbortedError, InterruptedError, isAbortError, LeaseLostError, ValidationError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { QueueMessage } from '../ports/queue.ts';
-import type { JsonObject, JsonValue } from '../ports/table.ts';
+import type { JsonObject } from '../ports/table.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { ClaimKeeper } from './claim-keeper.ts';
 import { type CronTaskFn, type CronTaskOptions, CronTasks } from './cron-tasks.ts';
 import { defaultInterruptions } from './interruption-options.ts';
 import { InterruptionReactor, type InterruptionTarget, type PauseHold } from './interruption-reactor.ts';
 import { JobExecution, type JobHost, type JobOutcome } from './job-execution.ts';
-import { JobSettler, type SettleResult } from './job-settler.ts';
+import { JobServices } from './job-services.ts';
+import { JobSettler } from './job-settler.ts';
 import { LeaseKeeper, type LeaseLossReason } from './lease-keeper.ts';
-import type { ReleaseReason, RevalidationTrigger, RunnerEvents, RunnerState } from './runner-events.ts';
+import { Revalidation } from './revalidation.ts';
+import type { ReleaseReason, RunnerEvents, RunnerState } from './runner-events.ts';
 import {
   type CompiledRunnerOptions,
   compileRunnerOptions,
@@ -114,14 +115,22 @@ const gatedOutcomes = new Set<JobOutcome['kind']>([
  * ```
  *  t0 stop()        drainEnd = min(t0 + grace, deadline - abortGrace - 1 s)      abortEnd     deadline
  *  |--STOPPING------|--DRAINING-----------------------|--aborting---------------|--flush--|----|
- *  consume aborted  jobs finish → batched acks         ctx.signal aborts with     stuck ones
- *  (long poll cut)  heartbeats keep every lease alive  InterruptedError; returns  released at
- *  cron stopped     ctx.deadline = abortEnd            → ack / release(0)        once anyway;
- *  late deliveries and queued jobs: release(0) at once                           acks, logs flushed
+ *  no new poll      jobs finish → batched acks         ctx.signal aborts with     stuck ones
+ *  cron stopped     heartbeats keep every lease alive  InterruptedError; returns  released at
+ *                   ctx.deadline = abortEnd            → ack / release(0)        once anyway;
+ *  late deliveries and queued jobs: release(0) at once                           acks, logs flushed;
+ *                                                         the poll in flight ends (see below)
  * ```
  * Released messages are visible again immediately, so another host picks them up without
  * waiting out the visibility timeout. A later `stop()` with a `graceMs` or `deadline` (a
  * spot notice during a graceful shutdown) can only bring `drainEnd` and `abortEnd` forward.
+ *
+ * Polls are never cancelled before messages are given back: a long poll cancelled by the
+ * client stays open at SQS for its whole wait and may take a message just released, which
+ * then stays hidden for a visibility timeout (aws-sdk-js#2350; fauxqs does it too). So
+ * `pause()` and holds only stop the next poll, and a stop that released messages lets the
+ * poll in flight end by itself (at most its wait, never past the deadline) and releases
+ * whatever it brings; a stop that released nothing cancels it at once.
  *
  * Interruptions (`interruptions.sources`, see `InterruptionReactor` for the table):
  * terminate/stop → `stop({ deadline: at - releaseMarginMs, graceMs: drainMs, reason:
@@ -172,10 +181,7 @@ export class Runner {
   readonly #settler: JobSettler;
   readonly #cron: CronTasks;
   readonly #reactor: InterruptionReactor;
-  readonly #checkpoints: CheckpointStore | undefined;
-  /** Unique per runner: with a delivery counter, the owner of each claim it takes. */
-  readonly #id = randomUUID();
-  #deliveries = 0;
+  readonly #services: JobServices;
   /** Cancels queue calls still in flight once the runner is done (or hopelessly late). */
   readonly #io = new AbortController();
   readonly #host: JobHost;
@@ -196,17 +202,12 @@ export class Runner {
   /** Wakes shutdown waits when a later stop() brought the window forward. */
   readonly #windowChanged = new Set<() => void>();
   #giveUpTimer: { cancel(): void } | undefined;
-  #gaveUp = false;
   #stopped: Promise<void> | undefined;
   #failure: Error | undefined;
   #stuck = 0;
   #lastPollAt: number | undefined;
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
-  /** A re-validation round waiting to start (rounds never overlap; waiting ones merge). */
-  #revalidationQueued: Promise<void> | undefined;
-  #revalidationTail: Promise<void> = Promise.resolve();
-  /** Checkpoint clean-ups in flight, awaited at shutdown. */
-  readonly #cleanups = new Set<Promise<void>>();
+  readonly #revalidation: Revalidation;
 
   /**
    * Compiles and checks `options` (throwing `ValidationError` listing every problem) and
@@ -236,13 +237,6 @@ export class Runner {
     this.#flushed = new Promise<void>((resolve) => {
       this.#resolveFlushed = resolve;
     });
-    this.#checkpoints =
-      options.checkpoints &&
-      new CheckpointStore({
-        blobs: options.checkpoints,
-        queueName: options.queue.name,
-        maxBytes: options.maxCheckpointBytes,
-      });
 
     this.#leases = new LeaseKeeper({
       queue: options.queue,
@@ -276,6 +270,29 @@ export class Runner {
       reportError: (error, what) => this.#reportError(error, what),
       interruptReason: () => this.#stopping?.reason ?? 'interrupted',
     });
+    this.#services = new JobServices({
+      options,
+      leases: this.#leases,
+      claims: this.#claims,
+      checkpoints:
+        options.checkpoints &&
+        new CheckpointStore({
+          blobs: options.checkpoints,
+          queueName: options.queue.name,
+          maxBytes: options.maxCheckpointBytes,
+        }),
+      events: this.#events,
+      signal: this.#io.signal,
+      reportError: (error, what) => this.#reportError(error, what),
+    });
+    this.#revalidation = new Revalidation({
+      leases: this.#leases,
+      claims: this.#claims,
+      clock: options.clock,
+      logger: this.#log,
+      events: this.#events,
+      reportError: (error, what) => this.#reportError(error, what),
+    });
     this.#cron = new CronTasks({
       logger: this.#log,
       clock: options.clock,
@@ -305,19 +322,11 @@ export class Runner {
           'stuck job finally returned; its result was ignored',
         );
       },
-      acquireClaim: (job, spec, key, signal) =>
-        this.#claims.acquire(
-          job.message.lease,
-          spec.store,
-          key,
-          `${this.#id}/${++this.#deliveries}`,
-          spec.ttlMs ?? options.visibilitySeconds * 1000,
-          signal,
-        ),
+      acquireClaim: (job, spec, key, signal) => this.#services.acquireClaim(job, spec, key, signal),
       claimOf: (job) => this.#claims.get(job.message.lease),
-      checkpoint: (job, state) => this.#checkpoint(job, state),
-      previousCheckpoint: (job) => this.#previousCheckpoint(job),
-      assertOwnership: (job) => this.#assertOwnership(job),
+      checkpoint: (job, state) => this.#services.checkpoint(job, state),
+      previousCheckpoint: (job) => this.#services.previousCheckpoint(job),
+      assertOwnership: (job) => this.#services.assertOwnership(job),
     };
   }
 
@@ -558,8 +567,8 @@ export class Runner {
     const lease = job.message.lease;
     let final = outcome;
     if (gatedOutcomes.has(final.kind)) {
-      const owned = await this.#owns(job);
-      if (owned === 'lost') final = { kind: 'lease-lost', error: this.#lostError(job) };
+      const owned = await this.#services.owns(job);
+      if (owned === 'lost') final = { kind: 'lease-lost', error: this.#services.lostError(job) };
       // Out of time to find out (a stopping runner): give the message back; if it was not
       // ours any more, the release changes nothing.
       else if (owned === 'gave-up') final = { kind: 'interrupted' };
@@ -600,7 +609,7 @@ export class Runner {
     this.#claims.untrack(job.message.lease);
     this.#jobs.delete(job.message.lease);
     const settled = this.#settler.settle(job, outcome);
-    if (job.checkpointsTouched) this.#clearCheckpointsAfter(job, settled);
+    this.#services.clearCheckpointsAfter(job, settled);
     void settled.then(() => job.finished());
   }
 
@@ -625,91 +634,6 @@ export class Runner {
     job.leaseLost(error);
   }
 
-  #lostError(job: JobExecution): LeaseLostError {
-    const reason = job.leaseSignal.reason;
-    return reason instanceof LeaseLostError ? reason : new LeaseLostError(job.message.id);
-  }
-
-  // ---- ownership, claims and checkpoints -----------------------------------------------
-
-  /** The ownership gate: waits while the job's lease or claim is in doubt. */
-  async #owns(job: JobExecution, signal = job.gateSignal): Promise<'owned' | 'lost' | 'gave-up'> {
-    const lease = job.message.lease;
-    if (this.#gaveUp) job.giveUp();
-    const leaseOk = await this.#leases.confirm(lease, signal);
-    const claimOk = leaseOk && (!this.#claims.has(lease) || (await this.#claims.confirm(lease, signal)));
-    if (leaseOk && claimOk && !job.isLeaseLost) return 'owned';
-    return job.isLeaseLost || !this.#leases.has(lease) ? 'lost' : 'gave-up';
-  }
-
-  async #assertOwnership(job: JobExecution): Promise<void> {
-    const lease = job.message.lease;
-    if (!job.settling && this.#leases.has(lease)) {
-      await Promise.all([
-        this.#leases.revalidate([lease]),
-        this.#claims.has(lease) ? this.#claims.renewNow(lease, job.gateSignal) : undefined,
-      ]);
-    }
-    if (job.settling || (await this.#owns(job)) !== 'owned') throw this.#lostError(job);
-  }
-
-  async #checkpoint(job: JobExecution, state: JsonValue): Promise<void> {
-    const store = this.#checkpoints;
-    if (!store) {
-      throw new ValidationError('ctx.checkpoint needs a `checkpoints` BlobStore in the runner options');
-    }
-    const { id } = job.message;
-    const writer = { token: this.#claims.get(job.message.lease)?.token ?? 0, attempt: job.attempt };
-    const body = store.serialise(id, writer, state, this.#o.clock.now());
-    const write = async () => {
-      if (job.settling) throw new LeaseLostError(id, { cause: new Error('the job was already settled') });
-      if ((await this.#owns(job)) !== 'owned') throw this.#lostError(job);
-      job.checkpointsTouched = true;
-      const bytes = await store.save(id, writer, body, job.ioSignal);
-      job.logger.debug({ bytes }, 'checkpoint stored');
-      this.#events.emit('job:checkpointed', { ...job.ref, bytes });
-    };
-    const written = job.checkpointChain.then(write, write);
-    job.checkpointChain = written.catch(() => {});
-    return written;
-  }
-
-  #previousCheckpoint(job: JobExecution): Promise<JsonValue | undefined> {
-    if (job.previousCheckpoint) return job.previousCheckpoint;
-    const store = this.#checkpoints;
-    if (!store) {
-      job.previousCheckpoint = Promise.resolve(undefined);
-      return job.previousCheckpoint;
-    }
-    const loading = store.load(job.message.id, job.ioSignal).then((found) => {
-      if (!found) return undefined;
-      job.checkpointsTouched = true;
-      job.logger.info({ fromAttempt: found.attempt, savedAt: found.savedAt }, 'resuming from a checkpoint');
-      return found.state;
-    });
-    // A failed load is not memoised: the next access tries again.
-    loading.catch(() => {
-      if (job.previousCheckpoint === loading) job.previousCheckpoint = undefined;
-    });
-    job.previousCheckpoint = loading;
-    return loading;
-  }
-
-  /** Once the job is acked or dead-lettered, its checkpoints go (tracked from now, for the shutdown). */
-  #clearCheckpointsAfter(job: JobExecution, settled: Promise<SettleResult>): void {
-    const store = this.#checkpoints;
-    if (!store) return;
-    const cleanup = settled
-      .then(async (result) => {
-        if (!result.ok || (result.call !== 'ack' && result.call !== 'dead-letter')) return;
-        const count = await store.clear(job.message.id, this.#io.signal);
-        job.logger.debug({ count }, 'checkpoints deleted');
-      })
-      .catch((error: unknown) => this.#reportError(error as Error, 'deleting checkpoints failed'));
-    this.#cleanups.add(cleanup);
-    void cleanup.finally(() => this.#cleanups.delete(cleanup));
-  }
-
   // ---- interruptions -------------------------------------------------------------------
 
   #interruptionTarget(): InterruptionTarget {
@@ -728,7 +652,7 @@ export class Runner {
       unpause: (hold) => this.#unhold(hold),
       releaseAll: (graceMs) => this.#releaseAll(graceMs),
       holdAll: (holdSeconds) => this.#holdAll(holdSeconds),
-      revalidate: (trigger) => this.#revalidate(trigger),
+      revalidate: (trigger) => this.#revalidation.run(trigger),
     };
   }
 
@@ -761,37 +685,6 @@ export class Runner {
       },
       'hibernating: leases and claims held',
     );
-  }
-
-  /** One re-validation round after any rounds before it; rounds waiting to start merge. */
-  #revalidate(trigger: RevalidationTrigger): Promise<void> {
-    if (this.#revalidationQueued) return this.#revalidationQueued;
-    const round = this.#revalidationTail
-      .then(() => {
-        this.#revalidationQueued = undefined;
-        return this.#revalidateNow(trigger);
-      })
-      .catch((error: unknown) => this.#reportError(error as Error, 're-validation failed'));
-    this.#revalidationQueued = round;
-    this.#revalidationTail = round;
-    return round;
-  }
-
-  async #revalidateNow(trigger: RevalidationTrigger): Promise<void> {
-    const { clock } = this.#o;
-    const startedMono = clock.monotonic();
-    const [leases, claims] = await Promise.all([this.#leases.revalidate(), this.#claims.revalidate()]);
-    const check = {
-      trigger,
-      leases: leases.checked,
-      leasesLost: leases.lost,
-      claims: claims.checked,
-      claimsLost: claims.lost,
-      unconfirmed: leases.unconfirmed + claims.unconfirmed,
-      durationMs: clock.monotonic() - startedMono,
-    };
-    this.#log.info(check, 'leases and claims re-validated');
-    this.#events.emit('leases:revalidated', check);
   }
 
   // ---- shutdown ------------------------------------------------------------------------
@@ -901,7 +794,7 @@ export class Runner {
     const pollEnd = startMono + this.#o.pollWaitSeconds * 1000 + pollSlackMs;
     await this.#endPolling(this.#releaseCount() > releasedBefore, () => Math.min(pollEnd, s.hardEnd));
     await this.#settler.drain();
-    while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
+    await this.#services.drain();
     await this.#leases.stop();
     await this.#claims.stop();
     await this.#reactor.stop();
@@ -928,8 +821,7 @@ export class Runner {
     if (!s) return;
     this.#giveUpTimer?.cancel();
     this.#giveUpTimer = this.#o.clock.setTimer(Math.max(0, s.abortEnd - this.#o.clock.monotonic()), () => {
-      this.#gaveUp = true;
-      for (const job of this.#jobs.values()) job.giveUp();
+      this.#services.giveUp(this.#jobs.values());
     });
   }
 
