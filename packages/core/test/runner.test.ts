@@ -408,6 +408,48 @@ describe('Runner batching and concurrency', () => {
     await h.runner.stop();
   });
 
+  it('waits up to pollLingerMs for a full receive while jobs still run, so receives are not split into slivers', async () => {
+    const gates: ReturnType<typeof deferred<void>>[] = [];
+    const h = await singleHarness({
+      concurrency: 20,
+      pollLingerMs: 25,
+      job: {
+        schema: z.object({}),
+        async handle() {
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+        },
+      },
+    });
+    await h.queue.sendBodies(Array.from({ length: 40 }, () => ({})));
+    h.running = h.runner.run();
+    await h.clock.advance(5);
+    expect(h.queue.sizes('receive').filter((n) => n > 0)).toEqual([10, 10]);
+
+    // Two slots free while 18 jobs run: no poll yet.
+    gates[0]!.resolve();
+    gates[1]!.resolve();
+    await h.clock.advance(10);
+    expect(h.queue.sizes('receive').filter((n) => n > 0)).toEqual([10, 10]);
+
+    // Eight more free within the linger: one full receive of 10.
+    for (const gate of gates.slice(2, 10)) gate.resolve();
+    await h.clock.advance(1);
+    expect(h.queue.sizes('receive').filter((n) => n > 0)).toEqual([10, 10, 10]);
+
+    // Three free and nothing more: after the linger the runner polls for what it has.
+    for (const gate of gates.slice(10, 13)) gate.resolve();
+    await h.clock.advance(24);
+    expect(h.queue.sizes('receive').filter((n) => n > 0)).toEqual([10, 10, 10]);
+    await h.clock.advance(2);
+    expect(h.queue.sizes('receive').filter((n) => n > 0)).toEqual([10, 10, 10, 3]);
+
+    for (const gate of gates.splice(0)) gate.resolve();
+    await h.runner.stop();
+    await h.running;
+  });
+
   it('never runs more than `concurrency` jobs and polls only for free slots, beyond 10', async () => {
     const gates: ReturnType<typeof deferred<void>>[] = [];
     let running = 0;

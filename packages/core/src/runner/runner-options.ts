@@ -42,6 +42,11 @@ export interface RunnerSettings {
   readonly pollWaitSeconds?: number;
   /** How long a partial ack or release batch waits for more entries. Default 5 ms. */
   readonly batchLingerMs?: number;
+  /**
+   * With fewer free slots than a full receive (10) and jobs still running, how long to wait
+   * for more before polling. Default 25 ms; 0 polls on the first free slot.
+   */
+  readonly pollLingerMs?: number;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Default: `systemClock`. */
@@ -90,6 +95,7 @@ export interface CompiledRunnerOptions {
   readonly shutdownGraceMs: number;
   readonly pollWaitSeconds: number;
   readonly batchLingerMs: number;
+  readonly pollLingerMs: number;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly handleSignals: boolean;
@@ -115,6 +121,7 @@ const knownKeys = new Set<string>([
   'shutdownGraceMs',
   'pollWaitSeconds',
   'batchLingerMs',
+  'pollLingerMs',
   'logger',
   'clock',
   'handleSignals',
@@ -194,6 +201,8 @@ export function compileRunnerOptions(options: RunnerOptions): CompiledRunnerOpti
   );
   const batchLingerMs = given.batchLingerMs ?? 5;
   check(isNumber(batchLingerMs, 0, 60_000), 'batchLingerMs must be in 0..60 000');
+  const pollLingerMs = given.pollLingerMs ?? 25;
+  check(isNumber(pollLingerMs, 0, 60_000), 'pollLingerMs must be in 0..60 000');
 
   const backoff: BackoffPolicy = { ...defaultBackoff, ...stripUndefined(given.backoff ?? {}) };
   check(
@@ -248,6 +257,7 @@ export function compileRunnerOptions(options: RunnerOptions): CompiledRunnerOpti
     shutdownGraceMs,
     pollWaitSeconds,
     batchLingerMs,
+    pollLingerMs,
     logger,
     clock,
     handleSignals,

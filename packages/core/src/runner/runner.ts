@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import PQueue from 'p-queue';
 import { AbortedError, InterruptedError, isAbortError, LeaseLostError, ValidationError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { QueueMessage } from '../ports/queue.ts';
+import { QueueLimits, type QueueMessage } from '../ports/queue.ts';
 import type { JsonObject } from '../ports/table.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { ClaimKeeper } from './claim-keeper.ts';
@@ -521,6 +521,7 @@ export class Runner {
       this.#pollInFlight = false;
       this.#pollEvents.dispatchEvent(new Event('poll-ended'));
     }
+    let lingerUntil: number | undefined;
     for (;;) {
       if (signal.aborted) throw new AbortedError({ cause: signal.reason });
       if (this.#holds.size > 0 || this.#stopping) {
@@ -529,11 +530,38 @@ export class Runner {
       }
       const free = this.#o.concurrency - this.#slots.pending - this.#slots.size;
       if (free > 0) {
-        this.#lastPollAt = this.#o.clock.now();
-        this.#pollInFlight = true;
-        return free;
+        // Jobs started together tend to finish a few ms apart; polling on the first free slot
+        // would split the next receive (and its ack batch) into slivers, each a full request.
+        // So with fewer than a full receive free and jobs still running, wait up to
+        // `pollLingerMs` for more slots.
+        const now = this.#o.clock.monotonic();
+        const settled =
+          free >= fullReceive(this.#o.concurrency) ||
+          this.#slots.pending === 0 ||
+          (lingerUntil !== undefined && now >= lingerUntil);
+        if (settled) {
+          this.#lastPollAt = this.#o.clock.now();
+          this.#pollInFlight = true;
+          return free;
+        }
+        lingerUntil ??= now + this.#o.pollLingerMs;
+        await this.#nextSlotWithin(lingerUntil - now, signal);
+        continue;
       }
       await waitForEvent(this.#slots, 'next', signal);
+    }
+  }
+
+  /** Resolves when a slot frees or `ms` pass, whichever is first. */
+  async #nextSlotWithin(ms: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const either = AbortSignal.any([signal, done.signal]);
+    try {
+      await Promise.race([waitForEvent(this.#slots, 'next', either), this.#o.clock.sleep(ms, either)]);
+    } catch (error) {
+      if (signal.aborted) throw error;
+    } finally {
+      done.abort();
     }
   }
 
@@ -914,6 +942,11 @@ function claimResult(value: unknown): JsonObject | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null ? (value as JsonObject) : undefined;
+}
+
+/** How many free slots make a full receive: SQS's batch of 10, or all slots when fewer. */
+function fullReceive(concurrency: number): number {
+  return Math.min(QueueLimits.maxBatch, concurrency);
 }
 
 /** Resolves on the next `event` of `target`, rejects with `AbortedError` when `signal` aborts. */

@@ -84,14 +84,18 @@ async function build(
 export function typedHarness<Schemas extends Record<string, StandardSchemaV1>>(
   options: Extra & Pick<TypedRunnerOptions<Schemas>, 'jobs'>,
 ): Promise<Harness> {
-  return build((clock, queue, logger) => Runner.create<Schemas>({ ...options, queue, clock, logger }));
+  return build((clock, queue, logger) =>
+    Runner.create<Schemas>({ pollLingerMs: 0, ...options, queue, clock, logger }),
+  );
 }
 
 /** A runner with a single job on a fake queue and a manual clock; not started. */
 export function singleHarness<Schema extends StandardSchemaV1>(
   options: Extra & Pick<SingleJobRunnerOptions<Schema>, 'job'>,
 ): Promise<Harness> {
-  return build((clock, queue, logger) => Runner.create<Schema>({ ...options, queue, clock, logger }));
+  return build((clock, queue, logger) =>
+    Runner.create<Schema>({ pollLingerMs: 0, ...options, queue, clock, logger }),
+  );
 }
 
 /** A promise with its resolvers, for handlers the test finishes by hand. */
