@@ -94,15 +94,25 @@ export type {
 export { TableLimits } from './ports/table.ts';
 export type { BackoffOptions } from './runner/backoff.ts';
 export type { CronTaskFn, CronTaskOptions, CronTaskRun } from './runner/cron-tasks.ts';
+export type { HibernatePolicy, InterruptionOptions } from './runner/interruption-options.ts';
+export type { PauseHold } from './runner/interruption-reactor.ts';
 export {
   defineJob,
+  type JobClaimOptions,
   type JobContext,
   type JobDefinition,
   type JobRoutes,
   type SingleJobDefinition,
 } from './runner/job-definition.ts';
 export { Runner, type RunnerStats, type StopOptions, type StopReason } from './runner/runner.ts';
-export type { JobRef, ReleaseReason, RunnerEvents, RunnerState } from './runner/runner-events.ts';
+export type {
+  InterruptionReaction,
+  JobRef,
+  ReleaseReason,
+  RevalidationTrigger,
+  RunnerEvents,
+  RunnerState,
+} from './runner/runner-events.ts';
 export type {
   RunnerOptions,
   RunnerSettings,
