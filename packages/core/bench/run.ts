@@ -2,10 +2,18 @@
 // of emulators. Prints one verdict table; exits 1 when a target is missed, 2 when the bench
 // itself broke. See bench/README.md for what each scenario measures.
 import { startEmulators } from '../src/testing/emulators.ts';
+import { noticeScenario } from './interruption-notice.ts';
+import { overheadScenario } from './interruption-overhead.ts';
 import { type ReportRow, renderTable } from './report-table.ts';
 import { type BenchSettings, idleScenario, ioScenario, noopScenario } from './scenarios.ts';
 
-const scenarios = { noop: noopScenario, io: ioScenario, idle: idleScenario } as const;
+const scenarios = {
+  noop: noopScenario,
+  io: ioScenario,
+  idle: idleScenario,
+  notice: noticeScenario,
+  overhead: overheadScenario,
+} as const;
 type ScenarioName = keyof typeof scenarios;
 
 function positiveInt(name: string, fallback: number): number {
@@ -16,7 +24,9 @@ function positiveInt(name: string, fallback: number): number {
   return value;
 }
 
-const only = (process.env.SPOTJOBS_BENCH_ONLY ?? 'noop,io,idle').split(',').map((s) => s.trim());
+const only = (process.env.SPOTJOBS_BENCH_ONLY ?? 'noop,io,idle,notice,overhead')
+  .split(',')
+  .map((s) => s.trim());
 const unknown = only.filter((name) => !(name in scenarios));
 if (unknown.length > 0) throw new Error(`SPOTJOBS_BENCH_ONLY: unknown scenario(s) ${unknown.join(', ')}`);
 
@@ -27,6 +37,9 @@ const settings: BenchSettings = {
   rounds: positiveInt('SPOTJOBS_BENCH_ROUNDS', 5),
   noopMessages: positiveInt('SPOTJOBS_BENCH_NOOP_MESSAGES', 5_000),
   ioMessages: positiveInt('SPOTJOBS_BENCH_IO_MESSAGES', 1_500),
+  noticeRuns: positiveInt('SPOTJOBS_BENCH_NOTICE_RUNS', 20),
+  overheadRounds: positiveInt('SPOTJOBS_BENCH_OVERHEAD_ROUNDS', 12),
+  overheadMessages: positiveInt('SPOTJOBS_BENCH_OVERHEAD_MESSAGES', 10_000),
   log: (line) => process.stderr.write(`${line}\n`),
 };
 const rows: ReportRow[] = [];

@@ -14,6 +14,12 @@ export interface BenchSettings {
   readonly rounds: number;
   readonly noopMessages: number;
   readonly ioMessages: number;
+  /** Spot notices measured in scenario 5. */
+  readonly noticeRuns: number;
+  /** Monitoring on/off pairs in scenario 6. */
+  readonly overheadRounds: number;
+  /** Messages per drain in scenario 6. */
+  readonly overheadMessages: number;
   /** Where progress lines go (stderr), one per drain. */
   readonly log: (line: string) => void;
 }
@@ -24,6 +30,10 @@ export const targets = {
   ioThroughputRatio: 5.0,
   requestsPerMessage: 0.25,
   idleRssRatio: 1.25,
+  /** Spot notice → every in-flight message released, median, with a 1 s IMDS poll. */
+  noticeReleaseP50Ms: 1_500,
+  /** Throughput with interruption monitoring on / off: a cost of at most 2 %. */
+  monitoringThroughputRatio: 0.98,
 } as const;
 
 /** The core's concurrency in both throughput scenarios. */

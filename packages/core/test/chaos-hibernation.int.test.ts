@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ClaimStore } from '../src/claims/claim-store.ts';
-import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import { eventually, killAllWorkers, pause, startChaosWorker, tally } from './fixtures/chaos-cluster.ts';
+import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import { awsWorld, localWorld, type RunnerWorldFactory } from './support/runner-worlds.ts';
 
 const worlds: RunnerWorldFactory[] = [awsWorld(inject('emulators')), localWorld];
@@ -45,7 +45,13 @@ describe.each(worlds)('hibernation stand-ins (SIGSTOP) on the $name backends', (
     const claims = new ClaimStore({ table: world.table, partition: claimPartition });
     const steps = 100; // 4 s of work, checkpointed every 5 steps (0.2 s)
     const [sent] = await world.queue.send([{ body: chaosBody({ id: 'frozen', steps, stepMs: 40 }) }]);
-    const base = { world: world.config, claimPartition, visibilitySeconds, concurrency: 1, checkpointEvery: 5 };
+    const base = {
+      world: world.config,
+      claimPartition,
+      visibilitySeconds,
+      concurrency: 1,
+      checkpointEvery: 5,
+    };
     const resumeDetector = { intervalMs: 250, jumpThresholdMs: 1_500 };
 
     const a = await startChaosWorker({ ...base, worker: 'A', resumeDetector });
@@ -78,7 +84,8 @@ describe.each(worlds)('hibernation stand-ins (SIGSTOP) on the $name backends', (
 
     // Thawed, A wrote nothing: no checkpoint, no result, no ack, no release.
     expect(a.lines.filter((l) => l.ev === 'checkpoint' && l.t >= thawedAt)).toEqual([]);
-    for (const ev of ['returned', 'succeeded', 'acked', 'release-confirmed']) expect(a.events(ev), ev).toEqual([]);
+    for (const ev of ['returned', 'succeeded', 'acked', 'release-confirmed'])
+      expect(a.events(ev), ev).toEqual([]);
     // One result, B's, resumed from a checkpoint A wrote before it froze.
     const state = await claims.get(chaosClaimKey('frozen'));
     expect(state?.completed).toBe(true);
@@ -141,7 +148,10 @@ describe.each(worlds)('hibernation stand-ins (SIGSTOP) on the $name backends', (
     }
     expect(tally(a.events('acked').flatMap((l) => l.ids ?? []))).toEqual(new Map([[sent, 1]]));
     const state = await claims.get(chaosClaimKey('held'));
-    expect(state).toMatchObject({ completed: true, result: { id: 'held', worker: 'A', attempt: 1, from: 0, steps } });
+    expect(state).toMatchObject({
+      completed: true,
+      result: { id: 'held', worker: 'A', attempt: 1, from: 0, steps },
+    });
     expect(await world.queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   }, 150_000);
 });

@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ClaimStore } from '../src/claims/claim-store.ts';
-import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import { killAllWorkers, startChaosWorker, tally } from './fixtures/chaos-cluster.ts';
+import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import { awsWorld, localWorld, type RunnerWorldFactory } from './support/runner-worlds.ts';
 
 const worlds: RunnerWorldFactory[] = [awsWorld(inject('emulators')), localWorld];
@@ -21,11 +21,17 @@ describe.each(worlds)('kill -9 of a worker process mid-job on the $name backends
     const claims = new ClaimStore({ table: world.table, partition: claimPartition });
     const ids = ['k1', 'k2', 'k3', 'k4'];
     // 2 s of work each: long enough to be killed in the middle.
-    const sent = await world.queue.send(ids.map((id) => ({ body: chaosBody({ id, steps: 40, stepMs: 50 }) })));
+    const sent = await world.queue.send(
+      ids.map((id) => ({ body: chaosBody({ id, steps: 40, stepMs: 50 }) })),
+    );
     const base = { world: world.config, claimPartition, visibilitySeconds, concurrency: 4 };
 
     const a = await startChaosWorker({ ...base, worker: 'A' });
-    await a.waitFor((lines) => lines.filter((l) => l.ev === 'start').length === 4, 30_000, 'all 4 jobs started');
+    await a.waitFor(
+      (lines) => lines.filter((l) => l.ev === 'start').length === 4,
+      30_000,
+      'all 4 jobs started',
+    );
     a.signal('SIGKILL');
     expect((await a.exited).signal).toBe('SIGKILL');
 

@@ -10,7 +10,6 @@ import { ClaimStore } from '../src/claims/claim-store.ts';
 import { DeadLetterAttributes } from '../src/ports/queue.ts';
 import type { TableItem } from '../src/ports/table.ts';
 import { type ImdsStandIn, startImdsStandIn } from '../src/testing/imds-stand-in.ts';
-import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import {
   type ChaosWorker,
   eventually,
@@ -20,6 +19,7 @@ import {
   startChaosWorker,
   tally,
 } from './fixtures/chaos-cluster.ts';
+import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import { tempStore } from './fixtures/local-temp-store.ts';
 import type { WorldConfig } from './fixtures/runner-world.ts';
 import { localWorld } from './support/runner-worlds.ts';
@@ -66,7 +66,11 @@ function plan(random: () => number): Planned[] {
     const id = `g-${i}`;
     // 10–100 ms of work: dozens of jobs in flight on each worker when the chaos strikes.
     const steps = 1 + Math.floor(random() * 5);
-    planned.push({ body: chaosBody({ id, steps, stepMs: 10 + Math.floor(random() * 11) }), id, poison: undefined });
+    planned.push({
+      body: chaosBody({ id, steps, stepMs: 10 + Math.floor(random() * 11) }),
+      id,
+      poison: undefined,
+    });
   }
   // Fisher–Yates: poison spread through the run.
   for (let i = planned.length - 1; i > 0; i--) {
@@ -137,7 +141,10 @@ describe('chaos soak on the local backend', () => {
           pick.w.signal('SIGKILL');
         } else {
           noticed.add(pick.w);
-          (stands[pick.slot] as ImdsStandIn).setInstanceAction({ action: 'terminate', time: Date.now() + 6_000 });
+          (stands[pick.slot] as ImdsStandIn).setInstanceAction({
+            action: 'terminate',
+            time: Date.now() + 6_000,
+          });
         }
       }
     };
@@ -191,7 +198,9 @@ describe('chaos soak on the local backend', () => {
       cursor = page.cursor;
     }
     const completed = items.filter((item) => item.data.completed === true);
-    expect(tally(completed.map((item) => item.sk))).toEqual(new Map(good.map((p) => [chaosClaimKey(p.id), 1])));
+    expect(tally(completed.map((item) => item.sk))).toEqual(
+      new Map(good.map((p) => [chaosClaimKey(p.id), 1])),
+    );
     const returned = new Set(linesOf(all, 'returned').map((l) => `${l.w}|${l.msg}|${l.attempt}`));
     for (const p of good) {
       const state = await claims.get(chaosClaimKey(p.id));
@@ -213,7 +222,9 @@ describe('chaos soak on the local backend', () => {
     expect(originals).toEqual(new Map(poisonIds.map((id) => [id, 1])));
     for (const m of deadLetters) {
       const original = byMessage.get(m.attributes[DeadLetterAttributes.originalId] ?? '');
-      expect(m.attributes[DeadLetterAttributes.reason]).toMatch(expectedReason[original?.poison ?? 'malformed']);
+      expect(m.attributes[DeadLetterAttributes.reason]).toMatch(
+        expectedReason[original?.poison ?? 'malformed'],
+      );
       expect(m.body).toBe(original?.body);
     }
   }, 300_000);

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ClaimStore } from '../src/claims/claim-store.ts';
 import { startImdsStandIn } from '../src/testing/imds-stand-in.ts';
-import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import { killAllWorkers, startChaosWorker, tally } from './fixtures/chaos-cluster.ts';
+import { type ChaosResult, chaosBody, chaosClaimKey } from './fixtures/chaos-job.ts';
 import type { ChaosLine } from './fixtures/chaos-worker-config.ts';
 import { awsWorld, localWorld, type RunnerWorldFactory } from './support/runner-worlds.ts';
 
