@@ -4,16 +4,12 @@ import { LeaseLostError } from '../src/errors.ts';
 import { MetricsRegistry } from '../src/observability/metrics.ts';
 import { instrumentRunner, type ObservableRunner } from '../src/observability/runner-metrics.ts';
 import type { Runner } from '../src/runner/runner.ts';
-import type { RunnerEvents, RunnerState } from '../src/runner/runner-events.ts';
+import type { RunnerEvents } from '../src/runner/runner-events.ts';
 
 // A stand-in runner: the same event contract, emitted by hand.
 class FakeRunner implements ObservableRunner {
   readonly #events = new EventEmitter();
-  snapshot: { state: RunnerState; inFlight: number; concurrency: number; stuck?: number } = {
-    state: 'INITIALIZED',
-    inFlight: 0,
-    concurrency: 4,
-  };
+  snapshot: ReturnType<ObservableRunner['stats']> = { state: 'INITIALIZED', inFlight: 0, concurrency: 4 };
   on<E extends keyof RunnerEvents>(event: E, listener: (...args: RunnerEvents[E]) => void): () => void {
     this.#events.on(event, listener as (...args: unknown[]) => void);
     return () => this.#events.off(event, listener as (...args: unknown[]) => void);
@@ -108,6 +104,159 @@ describe('instrumentRunner', () => {
     expect(text).toContain('spotjobs_task_runs_total{queue="q",task="cleanup",outcome="ok"} 1\n');
     expect(text).toContain('spotjobs_task_runs_total{queue="q",task="cleanup",outcome="error"} 1\n');
     expect(text).toContain('spotjobs_task_duration_seconds_count{queue="q",task="cleanup"} 2\n');
+  });
+
+  it('counts duplicates, deferrals, hibernate releases, lost claims and checkpoints with their bytes', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry, { queue: 'builds' });
+    runner.emit('job:duplicate', { ...job('compile'), claimKey: 'c1' });
+    runner.emit('job:deferred', { ...job('compile'), claimKey: 'c2', delaySeconds: 30 });
+    runner.emit('job:deferred', { ...job('compile'), claimKey: 'c3', delaySeconds: 30 });
+    runner.emit('job:released', { ...job('compile'), reason: 'hibernate' });
+    runner.emit('claim:lost', { ...job('compile'), claimKey: 'c4' });
+    runner.emit('job:checkpointed', { ...job('compile'), bytes: 120 });
+    runner.emit('job:checkpointed', { ...job('compile'), bytes: 80 });
+    runner.emit('job:checkpointed', { ...job(undefined), bytes: 5 });
+    const text = registry.render();
+    expect(text).toContain('spotjobs_jobs_total{queue="builds",type="compile",outcome="duplicate"} 1\n');
+    expect(text).toContain('spotjobs_jobs_total{queue="builds",type="compile",outcome="deferred"} 2\n');
+    expect(text).toContain('spotjobs_jobs_total{queue="builds",type="compile",outcome="released"} 1\n');
+    expect(text).toContain('spotjobs_job_releases_total{queue="builds",reason="hibernate"} 1\n');
+    expect(text).toContain('spotjobs_claims_lost_total{queue="builds",type="compile"} 1\n');
+    expect(text).toContain('spotjobs_checkpoints_total{queue="builds",type="compile"} 2\n');
+    expect(text).toContain('spotjobs_checkpoint_bytes_total{queue="builds",type="compile"} 200\n');
+    expect(text).toContain('spotjobs_checkpoints_total{queue="builds",type="unknown"} 1\n');
+    expect(text).toContain('spotjobs_checkpoint_bytes_total{queue="builds",type="unknown"} 5\n');
+    // A deferral gives the message back but is its own outcome, not a release.
+    expect(text).not.toContain('spotjobs_job_releases_total{queue="builds",reason="deferred"}');
+  });
+
+  it('counts handled interruptions and observes their reaction latency in seconds', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry, { queue: 'q' });
+    // Only a handled notice counts: the raw notice event alone changes nothing.
+    runner.emit('interruption', { kind: 'terminate', at: 1_000, source: 'imds' }, 'stop');
+    runner.emit('interruption:handled', {
+      kind: 'terminate',
+      source: 'imds',
+      reaction: 'stop',
+      latencyMs: 40_000,
+    });
+    runner.emit('interruption:handled', {
+      kind: 'rebalance',
+      source: 'imds',
+      reaction: 'pause',
+      latencyMs: 0,
+    });
+    runner.emit('interruption:handled', {
+      kind: 'hibernate',
+      source: 'sleep-hook',
+      reaction: 'hold',
+      latencyMs: 300,
+    });
+    runner.emit('interruption:handled', {
+      kind: 'resume',
+      source: 'sleep-hook',
+      reaction: 'revalidate',
+      latencyMs: 1_500,
+    });
+    runner.emit('interruption:handled', {
+      kind: 'resume',
+      source: 'sleep-hook',
+      reaction: 'revalidate',
+      latencyMs: 60,
+    });
+    const text = registry.render();
+    expect(text).toContain(
+      'spotjobs_interruptions_total{queue="q",kind="terminate",source="imds",reaction="stop"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruptions_total{queue="q",kind="rebalance",source="imds",reaction="pause"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruptions_total{queue="q",kind="hibernate",source="sleep-hook",reaction="hold"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruptions_total{queue="q",kind="resume",source="sleep-hook",reaction="revalidate"} 2\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_bucket{queue="q",kind="terminate",reaction="stop",le="30"} 0\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_bucket{queue="q",kind="terminate",reaction="stop",le="60"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_sum{queue="q",kind="terminate",reaction="stop"} 40\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_bucket{queue="q",kind="rebalance",reaction="pause",le="0.01"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_bucket{queue="q",kind="resume",reaction="revalidate",le="0.1"} 1\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_bucket{queue="q",kind="resume",reaction="revalidate",le="2.5"} 2\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_sum{queue="q",kind="resume",reaction="revalidate"} 1.56\n',
+    );
+    expect(text).toContain(
+      'spotjobs_interruption_reaction_seconds_count{queue="q",kind="hibernate",reaction="hold"} 1\n',
+    );
+    expect(text).not.toContain('source="imds",reaction="stop"} 2');
+  });
+
+  it('counts re-validations by trigger, with the leases and claims they found lost', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry, { queue: 'q' });
+    const check = { leases: 4, claims: 2, unconfirmed: 0, durationMs: 80 };
+    runner.emit('leases:revalidated', { ...check, trigger: 'resume', leasesLost: 1, claimsLost: 0 });
+    runner.emit('leases:revalidated', { ...check, trigger: 'resume', leasesLost: 2, claimsLost: 1 });
+    runner.emit('leases:revalidated', { ...check, trigger: 'clock-jump', leasesLost: 0, claimsLost: 0 });
+    const text = registry.render();
+    expect(text).toContain('spotjobs_revalidations_total{queue="q",trigger="resume"} 2\n');
+    expect(text).toContain('spotjobs_revalidations_total{queue="q",trigger="clock-jump"} 1\n');
+    expect(text).toContain('spotjobs_revalidation_leases_lost_total{queue="q",trigger="resume"} 3\n');
+    expect(text).toContain('spotjobs_revalidation_claims_lost_total{queue="q",trigger="resume"} 1\n');
+    // A clean re-validation still shows its zeros, so a rate over it reads 0, not "no data".
+    expect(text).toContain('spotjobs_revalidation_leases_lost_total{queue="q",trigger="clock-jump"} 0\n');
+    expect(text).toContain('spotjobs_revalidation_claims_lost_total{queue="q",trigger="clock-jump"} 0\n');
+  });
+
+  it('reads claims held and pause holds from stats() at scrape time, when the runner reports them', () => {
+    const runner = new FakeRunner();
+    const registry = new MetricsRegistry();
+    instrumentRunner(runner, registry, { queue: 'q' });
+    expect(registry.render()).not.toMatch(/^spotjobs_(claims_held|runner_paused)\{/m);
+
+    runner.snapshot = { state: 'RUNNING', inFlight: 2, concurrency: 4, claims: 2, pausedBy: [] };
+    let text = registry.render();
+    expect(text).toContain('spotjobs_claims_held{queue="q"} 2\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="manual"} 0\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="rebalance"} 0\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="hibernate"} 0\n');
+
+    runner.snapshot = {
+      state: 'RUNNING',
+      inFlight: 1,
+      concurrency: 4,
+      claims: 1,
+      pausedBy: ['rebalance', 'hibernate'],
+    };
+    text = registry.render();
+    expect(text).toContain('spotjobs_claims_held{queue="q"} 1\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="manual"} 0\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="rebalance"} 1\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="hibernate"} 1\n');
+
+    runner.snapshot = { state: 'RUNNING', inFlight: 0, concurrency: 4, claims: 0, pausedBy: ['manual'] };
+    text = registry.render();
+    expect(text).toContain('spotjobs_claims_held{queue="q"} 0\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="manual"} 1\n');
+    expect(text).toContain('spotjobs_runner_paused{queue="q",by="hibernate"} 0\n');
   });
 
   it('lets two runners share a registry, told apart by the queue label', () => {

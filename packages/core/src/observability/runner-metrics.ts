@@ -1,3 +1,4 @@
+import type { PauseHold } from '../runner/interruption-reactor.ts';
 import type { RunnerEvents, RunnerState } from '../runner/runner-events.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { jobDurationBuckets, registerRunnerMetrics } from './runner-metric-set.ts';
@@ -8,7 +9,16 @@ import { jobDurationBuckets, registerRunnerMetrics } from './runner-metric-set.t
  */
 export interface ObservableRunner {
   on<E extends keyof RunnerEvents>(event: E, listener: (...args: RunnerEvents[E]) => void): unknown;
-  stats(): { state: RunnerState; inFlight: number; concurrency: number; stuck?: number };
+  stats(): {
+    state: RunnerState;
+    inFlight: number;
+    concurrency: number;
+    stuck?: number;
+    /** Why polling is paused (empty while polling). */
+    pausedBy?: readonly PauseHold[];
+    /** Claims kept alive by renewals. */
+    claims?: number;
+  };
 }
 
 export interface InstrumentRunnerOptions {
@@ -27,17 +37,34 @@ const runnerStates: readonly RunnerState[] = [
   'FAILED',
 ];
 
+// A record, so adding a hold to `PauseHold` fails to compile here until it is listed.
+const pauseHoldSet: Record<PauseHold, true> = { manual: true, rebalance: true, hibernate: true };
+const pauseHolds = Object.keys(pauseHoldSet) as PauseHold[];
+
 /**
  * Subscribes to a runner's events and exposes them as Prometheus metrics:
  *
  * - `spotjobs_jobs_started_total{queue,type}`
  * - `spotjobs_jobs_total{queue,type,outcome}`: outcome `succeeded`, `retried`,
- *   `dead_lettered` or `released` (released: given back without counting as a failure)
- * - `spotjobs_job_releases_total{queue,reason}`: `shutdown`, `interrupted`, `lease-lost`
+ *   `dead_lettered`, `released` (given back without counting as a failure), `duplicate`
+ *   (its claim was completed before: acked unrun) or `deferred` (another owner holds its
+ *   claim: released with a delay)
+ * - `spotjobs_job_releases_total{queue,reason}`: `shutdown`, `interrupted`, `hibernate`, `lease-lost`
  * - `spotjobs_job_duration_seconds{queue,type,outcome}`: histogram of succeeded and retried attempts
- * - `spotjobs_leases_lost_total{queue,type}`
- * - `spotjobs_jobs_in_flight{queue}`, `spotjobs_runner_concurrency{queue}`,
- *   `spotjobs_jobs_stuck{queue}` (when the runner reports it): gauges read at scrape time
+ * - `spotjobs_leases_lost_total{queue,type}`, `spotjobs_claims_lost_total{queue,type}`: jobs
+ *   aborted because another delivery or owner took over (re-validations included)
+ * - `spotjobs_checkpoints_total{queue,type}`, `spotjobs_checkpoint_bytes_total{queue,type}`
+ * - `spotjobs_interruptions_total{queue,kind,source,reaction}`: notices whose reaction
+ *   completed (an ignored notice or a failed reaction is not counted), and
+ *   `spotjobs_interruption_reaction_seconds{queue,kind,reaction}`: histogram from the
+ *   notice's arrival to that point (`interruptionReactionBuckets`)
+ * - `spotjobs_revalidations_total{queue,trigger}` (`resume`, `clock-jump`, `hibernate-timeout`),
+ *   `spotjobs_revalidation_leases_lost_total{queue,trigger}`,
+ *   `spotjobs_revalidation_claims_lost_total{queue,trigger}`
+ * - `spotjobs_jobs_in_flight{queue}`, `spotjobs_runner_concurrency{queue}`, and, when the
+ *   runner reports them, `spotjobs_jobs_stuck{queue}`, `spotjobs_claims_held{queue}` and
+ *   `spotjobs_runner_paused{queue,by}` (1 per hold in force: `manual`, `rebalance`,
+ *   `hibernate`; 0 for the others): gauges read at scrape time
  * - `spotjobs_runner_state{queue,state}`: 1 for the current state, 0 for the others
  * - `spotjobs_polls_total{queue}`, `spotjobs_messages_received_total{queue}`
  * - `spotjobs_queue_batches_total{queue,kind}`, `spotjobs_queue_batch_entries_total{queue,kind}`:
@@ -85,7 +112,24 @@ export function instrumentRunner(
     m.jobs.inc({ queue, type: type(job.type), outcome: 'released' });
     m.releases.inc({ queue, reason: job.reason });
   });
+  on('job:duplicate', (job) => m.jobs.inc({ queue, type: type(job.type), outcome: 'duplicate' }));
+  on('job:deferred', (job) => m.jobs.inc({ queue, type: type(job.type), outcome: 'deferred' }));
   on('lease:lost', (job) => m.leasesLost.inc({ queue, type: type(job.type) }));
+  on('claim:lost', (job) => m.claimsLost.inc({ queue, type: type(job.type) }));
+  on('job:checkpointed', (job) => {
+    m.checkpoints.inc({ queue, type: type(job.type) });
+    m.checkpointBytes.inc({ queue, type: type(job.type) }, job.bytes);
+  });
+  on('interruption:handled', ({ kind, source, reaction, latencyMs }) => {
+    m.interruptions.inc({ queue, kind, source: source.slice(0, 64), reaction });
+    m.reaction.observe({ queue, kind, reaction }, latencyMs / 1_000);
+  });
+  on('leases:revalidated', (check) => {
+    const labels = { queue, trigger: check.trigger };
+    m.revalidations.inc(labels);
+    m.revalidationLeasesLost.inc(labels, check.leasesLost);
+    m.revalidationClaimsLost.inc(labels, check.claimsLost);
+  });
   on('polled', (received) => {
     m.polls.inc({ queue });
     m.received.inc({ queue }, received);
@@ -105,6 +149,9 @@ export function instrumentRunner(
     m.inFlight.set({ queue }, stats.inFlight);
     m.concurrency.set({ queue }, stats.concurrency);
     if (stats.stuck !== undefined) m.stuck.set({ queue }, stats.stuck);
+    if (stats.claims !== undefined) m.claims.set({ queue }, stats.claims);
+    const pausedBy = stats.pausedBy;
+    if (pausedBy) for (const by of pauseHolds) m.paused.set({ queue, by }, pausedBy.includes(by) ? 1 : 0);
     for (const state of runnerStates) m.state.set({ queue, state }, state === stats.state ? 1 : 0);
   });
   return () => {

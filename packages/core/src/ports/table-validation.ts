@@ -1,6 +1,6 @@
 import type { QueryOptions, TableKey, WriteCondition } from './table.ts';
 import { TableLimits } from './table.ts';
-import { assertShape, integerProblem, throwIfProblems } from './validation.ts';
+import { assertShape, integerProblem, jsonProblem, throwIfProblems } from './validation.ts';
 
 // What every `Table` adapter accepts, by DynamoDB's rules, checked before a backend sees it:
 // DynamoDB reports its own as a generic ValidationException, some inputs (a NaN, a class
@@ -49,33 +49,12 @@ function conditionProblem(condition: WriteCondition | undefined): string | undef
   return 'condition must be { ifAbsent: true } or { ifVersion: <integer> }';
 }
 
-/** The first way `value` is not JSON (NaN, a Date, a class instance, a cycle), or `undefined`. */
-function jsonProblem(value: unknown, path: string, ancestors: Set<object>): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
-  if (typeof value !== 'object') return `${path} is not a JSON value`;
-  if (ancestors.has(value)) return `${path} refers to itself`;
-  const isArray = Array.isArray(value);
-  if (!isArray && Object.getPrototypeOf(value) !== Object.prototype) return `${path} is not a JSON value`;
-  ancestors.add(value);
-  try {
-    for (const [name, element] of Object.entries(value)) {
-      if (element === undefined && !isArray) continue; // dropped, as JSON.stringify drops it
-      const problem = jsonProblem(element, isArray ? `${path}[${name}]` : `${path}.${name}`, ancestors);
-      if (problem) return problem;
-    }
-    return undefined;
-  } finally {
-    ancestors.delete(value);
-  }
-}
-
 /** The problems of `data` and, when there are none, its JSON. */
 function dataCheck(data: unknown): { problems: string[]; json?: string } {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { problems: ['data must be a JSON object'] };
   }
-  const problem = jsonProblem(data, 'data', new Set());
+  const problem = jsonProblem(data, 'data');
   if (problem) return { problems: [problem] };
   const json = JSON.stringify(data);
   const bytes = Buffer.byteLength(json);

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.ts';
 
-// The two helpers every port's input rules are written with: each rule answers a problem (a
+// The helpers every port's input rules are written with: each rule answers a problem (a
 // sentence) or `undefined`, and a call collects them all and throws once, so a caller sees
 // every mistake of a batch at the same time.
 
@@ -44,4 +44,42 @@ export function throwIfProblems(what: string, problems: readonly (string | undef
 export function assertShape(what: string, name: string, value: unknown, kind: 'object' | 'array'): void {
   const ok = kind === 'array' ? Array.isArray(value) : typeof value === 'object' && value !== null;
   if (!ok) throw new ValidationError(what, [`${name} must be an ${kind}`]);
+}
+
+/**
+ * The first way `value` is not JSON (NaN or Infinity, a Date or other class instance, a
+ * function, a cycle), or `undefined`. Plain and null-prototype objects pass (both serialise
+ * and both marshal to a DynamoDB map); an `undefined` property passes (JSON.stringify drops
+ * it), an `undefined` array element does not (it would turn into `null`). `path` names the
+ * value in the problem; `ancestors` is the recursion's own cycle guard.
+ *
+ * @example
+ * ```ts
+ * jsonProblem({ at: new Date() }, 'state'); // 'state.at is not a JSON value'
+ * jsonProblem({ step: 3, done: [1, 2] }, 'state'); // undefined
+ * ```
+ */
+export function jsonProblem(
+  value: unknown,
+  path: string,
+  ancestors: Set<object> = new Set(),
+): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
+  if (typeof value !== 'object') return `${path} is not a JSON value`;
+  if (ancestors.has(value)) return `${path} refers to itself`;
+  const isArray = Array.isArray(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (!isArray && prototype !== Object.prototype && prototype !== null) return `${path} is not a JSON value`;
+  ancestors.add(value);
+  try {
+    for (const [name, element] of Object.entries(value)) {
+      if (element === undefined && !isArray) continue; // dropped, as JSON.stringify drops it
+      const problem = jsonProblem(element, isArray ? `${path}[${name}]` : `${path}.${name}`, ancestors);
+      if (problem) return problem;
+    }
+    return undefined;
+  } finally {
+    ancestors.delete(value);
+  }
 }

@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import { isAbortError, NotFoundError, ValidationError } from '../errors.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { JsonValue } from '../ports/table.ts';
+import { jsonProblem } from '../ports/validation.ts';
 
 /** Who wrote a checkpoint: orders the checkpoints of one message. */
 export interface CheckpointWriter {
@@ -79,7 +80,7 @@ export class CheckpointStore {
    * caller can fail fast before any I/O.
    */
   serialise(messageId: string, writer: CheckpointWriter, state: unknown, savedAt: number): string {
-    const problem = jsonProblem(state, 'state', new Set());
+    const problem = jsonProblem(state, 'state');
     if (problem) throw new ValidationError('invalid checkpoint', [problem]);
     const stateJson = JSON.stringify(state);
     const bytes = Buffer.byteLength(stateJson);
@@ -171,26 +172,4 @@ function pad(n: number): string {
 function segment(name: string): string {
   const encoded = encodeURIComponent(name);
   return encoded === '.' || encoded === '..' ? encoded.replaceAll('.', '%2E') : encoded;
-}
-
-/** The first way `value` is not JSON (NaN, a Date, a class instance, a cycle), or `undefined`. */
-function jsonProblem(value: unknown, path: string, ancestors: Set<object>): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
-  if (typeof value !== 'object') return `${path} is not a JSON value`;
-  if (ancestors.has(value)) return `${path} refers to itself`;
-  const isArray = Array.isArray(value);
-  if (!isArray && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
-    return `${path} is not a JSON value`;
-  ancestors.add(value);
-  try {
-    for (const [name, element] of Object.entries(value)) {
-      if (element === undefined && !isArray) continue; // dropped, as JSON.stringify drops it
-      const problem = jsonProblem(element, isArray ? `${path}[${name}]` : `${path}.${name}`, ancestors);
-      if (problem) return problem;
-    }
-    return undefined;
-  } finally {
-    ancestors.delete(value);
-  }
 }
