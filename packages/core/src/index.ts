@@ -44,7 +44,7 @@ export {
 } from './observability/metric-types.ts';
 export { MetricsRegistry } from './observability/metrics.ts';
 export { prometheusContentType } from './observability/prometheus-text.ts';
-export { jobDurationBuckets } from './observability/runner-metric-set.ts';
+export { interruptionReactionBuckets, jobDurationBuckets } from './observability/runner-metric-set.ts';
 export {
   type InstrumentRunnerOptions,
   instrumentRunner,
