@@ -1,44 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClaimStore } from '../src/claims/claim-store.ts';
-import { AbortedError, ConditionFailedError, LeaseLostError, ValidationError } from '../src/errors.ts';
-import type { JsonObject, Table, TableItem, TableKey, WriteCondition } from '../src/ports/table.ts';
+import { AbortedError, LeaseLostError, ValidationError } from '../src/errors.ts';
 import { ManualClock } from '../src/testing/manual-clock.ts';
-
-// A minimal in-memory Table with the port's version semantics. Each call yields to the
-// event loop first so concurrent callers interleave between their reads and writes.
-class MemoryTable implements Table {
-  readonly items = new Map<string, { version: number; data: JsonObject }>();
-  writes = 0;
-
-  async get<T extends JsonObject>(key: TableKey): Promise<TableItem<T> | undefined> {
-    await new Promise((r) => setImmediate(r));
-    const stored = this.items.get(id(key));
-    return stored && { ...key, version: stored.version, data: structuredClone(stored.data) as T };
-  }
-
-  async put<T extends JsonObject>(key: TableKey, data: T, condition?: WriteCondition): Promise<TableItem<T>> {
-    await new Promise((r) => setImmediate(r));
-    const stored = this.items.get(id(key));
-    if (condition && 'ifAbsent' in condition && stored) throw new ConditionFailedError(id(key));
-    if (condition && 'ifVersion' in condition && stored?.version !== condition.ifVersion) {
-      throw new ConditionFailedError(id(key));
-    }
-    const version = (stored?.version ?? 0) + 1;
-    this.items.set(id(key), { version, data: structuredClone(data) });
-    this.writes++;
-    return { ...key, version, data };
-  }
-
-  async delete(key: TableKey): Promise<void> {
-    this.items.delete(id(key));
-  }
-
-  async query(): Promise<never> {
-    throw new Error('not used by ClaimStore');
-  }
-}
-
-const id = (key: TableKey) => `${key.pk}/${key.sk}`;
+import { MemoryTable } from './support/memory-table.ts';
 
 function setup() {
   const table = new MemoryTable();

@@ -4,8 +4,8 @@ import {
   ImdsInterruptionSource,
   type ImdsInterruptionSourceOptions,
 } from '../src/interruption/imds-interruption-source.ts';
-import type { InterruptionNotice } from '../src/ports/interruption-source.ts';
 import { type ImdsStandIn, type ImdsStandInOptions, startImdsStandIn } from '../src/testing/imds-stand-in.ts';
+import { watchNotices } from './support/watch-notices.ts';
 
 const actionPath = '/latest/meta-data/spot/instance-action';
 const rebalancePath = '/latest/meta-data/events/recommendations/rebalance';
@@ -27,22 +27,7 @@ async function token(imds: ImdsStandIn, ttl = '60'): Promise<string> {
 }
 
 function watch(imds: ImdsStandIn, options: ImdsInterruptionSourceOptions = {}) {
-  const source = new ImdsInterruptionSource({ endpoint: imds.url, pollIntervalMs: 100, ...options });
-  const notices: InterruptionNotice[] = [];
-  const errors: Error[] = [];
-  const controller = new AbortController();
-  const watching = source.watch({
-    notify: (n) => {
-      notices.push(n);
-    },
-    onError: (e) => errors.push(e),
-    signal: controller.signal,
-  });
-  onTestFinished(async () => {
-    controller.abort();
-    await watching;
-  });
-  return { notices, errors, controller, watching };
+  return watchNotices(new ImdsInterruptionSource({ endpoint: imds.url, pollIntervalMs: 100, ...options }));
 }
 
 const waitFor = (check: () => void | Promise<void>) => vi.waitFor(check, { timeout: 10_000, interval: 20 });

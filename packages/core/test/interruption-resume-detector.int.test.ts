@@ -1,34 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ResumeDetector } from '../src/interruption/resume-detector.ts';
 import type { InterruptionNotice } from '../src/ports/interruption-source.ts';
+import { startJsonLinesChild } from './support/json-lines-child.ts';
+import { watchNotices } from './support/watch-notices.ts';
 
 const child = fileURLToPath(new URL('./fixtures/interruption-resume-child.ts', import.meta.url));
 const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 20 });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function watch(detector: ResumeDetector) {
-  const notices: InterruptionNotice[] = [];
-  const errors: Error[] = [];
-  const controller = new AbortController();
-  const watching = detector.watch({
-    notify: (n) => {
-      notices.push(n);
-    },
-    onError: (e) => errors.push(e),
-    signal: controller.signal,
-  });
-  onTestFinished(async () => {
-    controller.abort();
-    await watching;
-  });
-  return { notices, errors };
-}
 
 describe('ResumeDetector with a real marker file', () => {
   it("ignores the marker's state at start, then reports each change, with the time written in it", async () => {
@@ -37,7 +19,9 @@ describe('ResumeDetector with a real marker file', () => {
     const marker = join(dir, 'resumed_at');
     await writeFile(marker, '1700000000\n'); // an old resume, before this process started
     // The marker's notices carry no awayMs; a clock-based one (a stall of this busy worker) would.
-    const w = watch(new ResumeDetector({ markerFile: marker, intervalMs: 20, jumpThresholdMs: 1_500 }));
+    const w = watchNotices(
+      new ResumeDetector({ markerFile: marker, intervalMs: 20, jumpThresholdMs: 1_500 }),
+    );
     const fromMarker = () => w.notices.filter((n) => n.kind === 'resume' && n.awayMs === undefined);
 
     await pause(300); // ~15 checks
@@ -59,7 +43,9 @@ describe('ResumeDetector with a real marker file', () => {
     const dir = await mkdtemp(join(tmpdir(), 'spotjobs-resume-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const marker = join(dir, 'hibernate', 'resumed_at');
-    const w = watch(new ResumeDetector({ markerFile: marker, intervalMs: 20, jumpThresholdMs: 1_500 }));
+    const w = watchNotices(
+      new ResumeDetector({ markerFile: marker, intervalMs: 20, jumpThresholdMs: 1_500 }),
+    );
     await pause(100);
     await mkdir(join(dir, 'hibernate'));
     await writeFile(marker, '1790000001\n');
@@ -74,15 +60,7 @@ describe('ResumeDetector with a real marker file', () => {
 
 describe('ResumeDetector in a process frozen with SIGSTOP (the hibernation stand-in)', () => {
   it('reports a resume after SIGCONT, with the time it was frozen', async () => {
-    const proc = spawn(process.execPath, [child], {
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    onTestFinished(() => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    });
-    const lines: { step: string; notice?: InterruptionNotice }[] = [];
-    createInterface({ input: proc.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
+    const { proc, lines } = startJsonLinesChild<{ step: string; notice?: InterruptionNotice }>(child);
     await waitFor(() => expect(lines.map((l) => l.step)).toContain('ready'));
     await pause(300);
 

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { startJsonLinesChild } from './support/json-lines-child.ts';
 
 const child = fileURLToPath(new URL('./fixtures/interruption-signal-child.ts', import.meta.url));
 
@@ -14,16 +12,7 @@ interface Line {
 
 describe('SignalInterruptionSource in a real process', () => {
   it('turns a real SIGTERM into a terminate notice, then lets a second SIGTERM end the process', async () => {
-    const proc = spawn(process.execPath, [child], {
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    onTestFinished(() => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    });
-    const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const lines: Line[] = [];
-    createInterface({ input: proc.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Line));
+    const { proc, lines, exited } = startJsonLinesChild<Line>(child);
     const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 20 });
 
     await waitFor(() => expect(lines.map((l) => l.step)).toContain('ready'));

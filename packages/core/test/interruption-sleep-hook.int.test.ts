@@ -10,6 +10,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { BackendError } from '../src/errors.ts';
 import { SleepHookSource, type SleepHookSourceOptions } from '../src/interruption/sleep-hook-source.ts';
 import type { InterruptionNotice } from '../src/ports/interruption-source.ts';
+import { watchNotices } from './support/watch-notices.ts';
 
 const hook = fileURLToPath(new URL('../../../systemd/system-sleep/spotjobs', import.meta.url));
 const waitFor = (check: () => void | Promise<void>) => vi.waitFor(check, { timeout: 20_000, interval: 20 });
@@ -49,25 +50,9 @@ function runHook(args: readonly string[], env: Record<string, string>) {
 
 function watchSource(
   options: SleepHookSourceOptions,
-  notify: (n: InterruptionNotice) => void | Promise<void> = () => {},
+  react?: (n: InterruptionNotice) => void | Promise<void>,
 ) {
-  const source = new SleepHookSource(options);
-  const notices: InterruptionNotice[] = [];
-  const errors: Error[] = [];
-  const controller = new AbortController();
-  const watching = source.watch({
-    notify: (n) => {
-      notices.push(n);
-      return notify(n);
-    },
-    onError: (e) => errors.push(e),
-    signal: controller.signal,
-  });
-  onTestFinished(async () => {
-    controller.abort();
-    await watching;
-  });
-  return { notices, errors, controller, watching };
+  return watchNotices(new SleepHookSource(options), react);
 }
 
 /** A unix socket file with nobody behind it, as a daemon killed with -9 leaves. */

@@ -4,6 +4,7 @@ import { isAbortError, LeaseLostError } from '../errors.ts';
 import type { Clock, Timer } from '../ports/clock.ts';
 import { QueueLimits } from '../ports/queue.ts';
 import type { JsonObject } from '../ports/table.ts';
+import { type OwnershipCheck, OwnershipDoubt } from './ownership-doubt.ts';
 
 /** What taking a job's claim came to. */
 export type ClaimAttempt =
@@ -25,13 +26,6 @@ export interface ClaimKeeperOptions {
   readonly onError?: (error: Error) => void;
 }
 
-/** What one immediate round of renewals (`revalidate`, `hold`) found. */
-export interface ClaimCheck {
-  readonly checked: number;
-  readonly lost: number;
-  readonly unconfirmed: number;
-}
-
 interface HeldClaim {
   readonly id: string;
   readonly store: ClaimStore;
@@ -39,8 +33,7 @@ interface HeldClaim {
   readonly ttlMs: number;
   claim: Claim;
   renewedMono: number;
-  doubtSeq: number | undefined;
-  waiters: ((owned: boolean) => void)[];
+  readonly doubt: OwnershipDoubt;
   renewing: Promise<void> | undefined;
 }
 
@@ -94,7 +87,7 @@ export class ClaimKeeper {
     this.#timer?.cancel();
     this.#timer = undefined;
     await Promise.all([...this.#held.values()].map((h) => h.renewing));
-    for (const held of this.#held.values()) settle(held, false);
+    for (const held of this.#held.values()) held.doubt.fail();
   }
 
   /**
@@ -120,8 +113,7 @@ export class ClaimKeeper {
           ttlMs,
           claim,
           renewedMono: requestedMono,
-          doubtSeq: undefined,
-          waiters: [],
+          doubt: new OwnershipDoubt(),
           renewing: undefined,
         });
         return { kind: 'held', claim };
@@ -155,10 +147,10 @@ export class ClaimKeeper {
   async confirm(id: string, signal?: AbortSignal): Promise<boolean> {
     const held = this.#held.get(id);
     if (!held) return false;
-    if (held.doubtSeq === undefined && this.#leftMs(held) > safetyMs(held)) return true;
+    if (!held.doubt.pending && this.#leftMs(held) > safetyMs(held)) return true;
     this.#doubt([held]);
     void this.#renew(held);
-    return wait(held, signal);
+    return held.doubt.wait(signal);
   }
 
   /** Renews claim `id` now (whatever its time left); false if it was lost. */
@@ -167,18 +159,18 @@ export class ClaimKeeper {
     if (!held) return false;
     this.#doubt([held]);
     void this.#renew(held);
-    return wait(held, signal);
+    return held.doubt.wait(signal);
   }
 
   /** Puts every claim in doubt and renews them all at once (after a resume). */
-  async revalidate(): Promise<ClaimCheck> {
+  async revalidate(): Promise<OwnershipCheck> {
     const helds = [...this.#held.values()];
     this.#doubt(helds);
     return this.#round(helds, (held) => held.ttlMs);
   }
 
   /** Renews every claim to at least `ttlMs` (the hibernate `hold` policy). */
-  async hold(ttlMs: number): Promise<ClaimCheck> {
+  async hold(ttlMs: number): Promise<OwnershipCheck> {
     return this.#round([...this.#held.values()], (held) => Math.max(held.ttlMs, ttlMs));
   }
 
@@ -207,7 +199,7 @@ export class ClaimKeeper {
     const held = this.#held.get(id);
     if (!held) return undefined;
     this.#held.delete(id);
-    settle(held, false);
+    held.doubt.fail();
     return held;
   }
 
@@ -215,13 +207,13 @@ export class ClaimKeeper {
     if (!this.#running) return;
     this.#timer = this.#options.clock.setTimer(this.#options.intervalMs, () => {
       for (const held of this.#held.values()) {
-        if (held.doubtSeq !== undefined || this.#leftMs(held) <= held.claim.ttlMs / 2) void this.#renew(held);
+        if (held.doubt.pending || this.#leftMs(held) <= held.claim.ttlMs / 2) void this.#renew(held);
       }
       this.#arm();
     });
   }
 
-  async #round(helds: readonly HeldClaim[], ttl: (held: HeldClaim) => number): Promise<ClaimCheck> {
+  async #round(helds: readonly HeldClaim[], ttl: (held: HeldClaim) => number): Promise<OwnershipCheck> {
     let lost = 0;
     let unconfirmed = 0;
     await Promise.all(
@@ -254,10 +246,7 @@ export class ClaimKeeper {
         }
         held.claim = claim;
         held.renewedMono = requestedMono;
-        if (held.doubtSeq !== undefined && seq > held.doubtSeq) {
-          held.doubtSeq = undefined;
-          settle(held, true);
-        }
+        held.doubt.confirmedBy(seq);
         outcome = 'ok';
       } catch (error) {
         if (this.#held.get(held.id) !== held) {
@@ -265,7 +254,7 @@ export class ClaimKeeper {
         } else if (error instanceof LeaseLostError) {
           outcome = 'lost';
           this.#held.delete(held.id);
-          settle(held, false);
+          held.doubt.fail();
           this.#options.onLost(held.id, error);
         } else if (!isAbortError(error)) {
           this.#options.onError?.(error as Error);
@@ -280,7 +269,7 @@ export class ClaimKeeper {
 
   #doubt(helds: readonly HeldClaim[]): void {
     const seq = ++this.#seq;
-    for (const held of helds) held.doubtSeq ??= seq;
+    for (const held of helds) held.doubt.raise(seq);
   }
 
   #leftMs(held: HeldClaim): number {
@@ -299,24 +288,4 @@ function safetyMs(held: HeldClaim): number {
 /** Seconds until a foreign claim could expire, as a release delay SQS accepts. */
 function delayUntil(ms: number): number {
   return Math.min(QueueLimits.maxVisibilitySeconds, Math.max(1, Math.ceil(ms / 1000)));
-}
-
-function settle(held: HeldClaim, owned: boolean): void {
-  const waiters = held.waiters;
-  held.waiters = [];
-  for (const waiter of waiters) waiter(owned);
-}
-
-function wait(held: HeldClaim, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise<boolean>((resolve) => {
-    const onAbort = () => finish(false);
-    const finish = (owned: boolean) => {
-      signal?.removeEventListener('abort', onAbort);
-      held.waiters = held.waiters.filter((w) => w !== finish);
-      resolve(owned);
-    };
-    held.waiters.push(finish);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -2,6 +2,7 @@ import { isAbortError } from '../errors.ts';
 import type { Clock, Timer } from '../ports/clock.ts';
 import type { LeaseExtension, LeaseResult, Queue } from '../ports/queue.ts';
 import { QueueLimits } from '../ports/queue.ts';
+import { type OwnershipCheck, OwnershipDoubt } from './ownership-doubt.ts';
 
 /** Why a lease is no longer ours. */
 export type LeaseLossReason =
@@ -37,16 +38,6 @@ export interface LeaseKeeperOptions {
   readonly onError?: (error: Error) => void;
 }
 
-/** What one immediate batched extension (`revalidate`, `hold`) found. */
-export interface LeaseCheck {
-  /** Leases asked about. */
-  readonly checked: number;
-  /** Leases found superseded, expired or at the ceiling (their jobs were told through `onLost`). */
-  readonly lost: number;
-  /** Leases the call could not confirm (an error); the next ticks try again. */
-  readonly unconfirmed: number;
-}
-
 interface HeldLease {
   readonly lease: string;
   readonly receivedWall: number;
@@ -54,10 +45,8 @@ interface HeldLease {
   extendedWall: number;
   extendedMono: number;
   visibilityMs: number;
-  /** Set while ownership is in doubt (after a resume): writes wait for a newer confirmation. */
-  doubtSeq: number | undefined;
-  /** Gates waiting for the doubt to clear: true once confirmed, false once lost. */
-  waiters: ((owned: boolean) => void)[];
+  /** Pending after a resume or near expiry: writes wait for a newer confirmation. */
+  readonly doubt: OwnershipDoubt;
 }
 
 /**
@@ -134,7 +123,7 @@ export class LeaseKeeper {
   /** Leases whose ownership is in doubt (waiting for a re-validation answer). */
   get doubtful(): number {
     let n = 0;
-    for (const held of this.#held.values()) if (held.doubtSeq !== undefined) n++;
+    for (const held of this.#held.values()) if (held.doubt.pending) n++;
     return n;
   }
 
@@ -149,8 +138,7 @@ export class LeaseKeeper {
       extendedWall: wall,
       extendedMono: mono,
       visibilityMs: this.#options.visibilitySeconds * 1000,
-      doubtSeq: undefined,
-      waiters: [],
+      doubt: new OwnershipDoubt(),
     });
   }
 
@@ -159,7 +147,7 @@ export class LeaseKeeper {
     const held = this.#held.get(lease);
     if (!held) return;
     this.#held.delete(lease);
-    this.#settleWaiters(held, false);
+    held.doubt.fail();
   }
 
   has(lease: string): boolean {
@@ -180,7 +168,7 @@ export class LeaseKeeper {
     this.#timer?.cancel();
     this.#timer = undefined;
     await this.#tickInFlight;
-    for (const held of this.#held.values()) this.#settleWaiters(held, false);
+    for (const held of this.#held.values()) held.doubt.fail();
   }
 
   /** One heartbeat round now (ticks never overlap: a slow call delays the next one). */
@@ -202,12 +190,12 @@ export class LeaseKeeper {
     const held = this.#held.get(lease);
     if (!held) return false;
     if (this.#checkTime(held) === 'lost') return false;
-    if (held.doubtSeq === undefined) {
+    if (!held.doubt.pending) {
       if (this.#leftMs(held) > this.#safetyMs) return true;
       this.#doubt([held]);
       this.#checkSoon(held);
     }
-    return this.#wait(held, signal);
+    return held.doubt.wait(signal);
   }
 
   /**
@@ -215,7 +203,7 @@ export class LeaseKeeper {
    * visibility now: a resume from hibernation, or a job asserting its ownership. Gates wait
    * for the answer.
    */
-  async revalidate(leases?: readonly string[]): Promise<LeaseCheck> {
+  async revalidate(leases?: readonly string[]): Promise<OwnershipCheck> {
     const helds = this.#pick(leases);
     this.#doubt(helds);
     return this.#extendNow(helds, this.#options.visibilitySeconds);
@@ -225,7 +213,7 @@ export class LeaseKeeper {
    * Extends every lease to `visibilitySeconds` in one batched call (the hibernate `hold`
    * policy), each capped by SQS's 12-hour ceiling. Later heartbeats resume from there.
    */
-  async hold(visibilitySeconds: number): Promise<LeaseCheck> {
+  async hold(visibilitySeconds: number): Promise<OwnershipCheck> {
     return this.#extendNow(this.#pick(undefined), visibilitySeconds);
   }
 
@@ -246,7 +234,7 @@ export class LeaseKeeper {
     const due: HeldLease[] = [];
     for (const held of [...this.#held.values()]) {
       if (this.#checkTime(held) === 'lost') continue;
-      if (held.doubtSeq !== undefined || this.#leftMs(held) <= thresholdMs) due.push(held);
+      if (held.doubt.pending || this.#leftMs(held) <= thresholdMs) due.push(held);
     }
     // After the expired leases are gone: the runner re-validates the rest (and the claims).
     if (jumpMs > this.#jumpThresholdMs) this.#options.onClockJump?.(jumpMs);
@@ -268,7 +256,7 @@ export class LeaseKeeper {
     return 'ok';
   }
 
-  async #extendNow(helds: readonly HeldLease[], visibilitySeconds: number): Promise<LeaseCheck> {
+  async #extendNow(helds: readonly HeldLease[], visibilitySeconds: number): Promise<OwnershipCheck> {
     const { clock } = this.#options;
     const asked: HeldLease[] = [];
     const entries: LeaseExtension[] = [];
@@ -310,10 +298,7 @@ export class LeaseKeeper {
           held.visibilityMs = entry.visibilitySeconds * 1000;
         }
         // Only a call sent after the doubt arose clears it.
-        if (held.doubtSeq !== undefined && seq > held.doubtSeq) {
-          held.doubtSeq = undefined;
-          this.#settleWaiters(held, true);
-        }
+        held.doubt.confirmedBy(seq);
       } else if (result.reason === 'stale') {
         lost++;
         this.#lose(held, 'stale', result.error);
@@ -332,7 +317,7 @@ export class LeaseKeeper {
 
   #doubt(helds: readonly HeldLease[]): void {
     const seq = ++this.#seq;
-    for (const held of helds) held.doubtSeq ??= seq;
+    for (const held of helds) held.doubt.raise(seq);
   }
 
   /** Gates that find leases near expiry in the same turn share one extension call. */
@@ -346,30 +331,10 @@ export class LeaseKeeper {
     });
   }
 
-  #wait(held: HeldLease, signal: AbortSignal | undefined): Promise<boolean> {
-    if (signal?.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const onAbort = () => finish(false);
-      const finish = (owned: boolean) => {
-        signal?.removeEventListener('abort', onAbort);
-        held.waiters = held.waiters.filter((w) => w !== finish);
-        resolve(owned);
-      };
-      held.waiters.push(finish);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  #settleWaiters(held: HeldLease, owned: boolean): void {
-    const waiters = held.waiters;
-    held.waiters = [];
-    for (const waiter of waiters) waiter(owned);
-  }
-
   #lose(held: HeldLease, reason: LeaseLossReason, cause?: Error): void {
     if (this.#held.get(held.lease) !== held) return;
     this.#held.delete(held.lease);
-    this.#settleWaiters(held, false);
+    held.doubt.fail();
     this.#options.onLost(held.lease, reason, cause);
   }
 

@@ -2,8 +2,9 @@ import { ConditionFailedError } from '../../src/errors.ts';
 import type { JsonObject, Table, TableItem, TableKey, WriteCondition } from '../../src/ports/table.ts';
 
 /**
- * An in-memory `Table` with the port's version semantics, for runner unit tests with
- * claims. Calls settle in microtasks only, so `ManualClock.advance` lets them finish.
+ * An in-memory `Table` with the port's version semantics, for `ClaimStore` and runner unit
+ * tests with claims. Each call yields one microtask first, so concurrent callers interleave
+ * between their reads and writes, and `ManualClock.advance` still lets them finish.
  * `failWrites` makes writes reject (a backend outage).
  */
 export class MemoryTable implements Table {
