@@ -1,2 +1,117 @@
-// The Pacloud-compatible compile farm arrives with its own issue; this package is a shell until then.
-export {};
+// `@spotjobs/compile-worker`: the Pacloud-compatible compile farm. This entry point is the request
+// path (grammar, identity, build state machine, queue message, the compile API and its two
+// transports); the build executor adds its own exports below its heading.
+
+// The compile API and its transports
+export { type ApiRequest, type ApiResponse, jsonResponse, parseQuery } from './api/api-request.ts';
+export {
+  ApiKeyVerifier,
+  type Authentication,
+  describePrincipal,
+  type Principal,
+  presentedApiKey,
+} from './api/auth.ts';
+export { parseBuildSubmission } from './api/build-submission.ts';
+export { toBuildView } from './api/build-view.ts';
+export { type CompatQuery, parseCompatQuery } from './api/compat-query.ts';
+export { decodeCompatUseflag, splitCompatKeywords } from './api/compat-useflag.ts';
+export { CompileApi, type CompileApiOptions } from './api/compile-api.ts';
+export {
+  type ApiGatewayProxyEvent,
+  type ApiGatewayProxyResult,
+  eventToApiRequest,
+  platformPrincipalOf,
+  toProxyResult,
+} from './aws/api-gateway-event.ts';
+export {
+  type AwsClients,
+  type AwsCompileBackend,
+  awsCompileApi,
+  awsCompileBackend,
+} from './aws/aws-compile.ts';
+export { createLambdaHandler, type LambdaContextLike } from './aws/lambda-handler.ts';
+// Builds: spec, identity, message, state machine
+export { type Admission, type AdmissionOutcome, type AdmitOptions, admitBuild } from './build/admission.ts';
+export { artifactBlobKey, type BinaryPackageFormat, buildLogBlobKey } from './build/blob-keys.ts';
+export type { BuildContext } from './build/build-context.ts';
+export { BUILD_ID_ATTRIBUTE } from './build/build-dispatch.ts';
+export { BUILD_ID_PATTERN, BUILD_IDENTITY_SCHEME, buildIdentity } from './build/build-identity.ts';
+export {
+  type BuildMessage,
+  buildClaimKey,
+  buildMessageSchema,
+  COMPILE_JOB_TYPE,
+  toBuildMessage,
+} from './build/build-message.ts';
+export { type BuildPolicy, defaultBuildPolicy, resolveBuildPolicy } from './build/build-policy.ts';
+export {
+  type AttemptRecord,
+  BUILD_STATES,
+  type BuildRecord,
+  type BuildState,
+  buildRecordSchema,
+  type DispatchMarker,
+  type VersionedBuild,
+} from './build/build-record.ts';
+export { BuildRepository, stateKey } from './build/build-repository.ts';
+export { BUILD_CLAIMS_PARTITION, BuildService, type BuildServiceOptions } from './build/build-service.ts';
+export { type BuildSpec, cpvOf, type SpecFields, toBuildSpec, useTextOf } from './build/build-spec.ts';
+export { BuildStorageNames } from './build/build-storage.ts';
+export {
+  type BuildArtifact,
+  type BuildOwner,
+  type BuildRef,
+  completeBuild,
+  failBuild,
+  releaseBuild,
+  type StartResult,
+  startBuild,
+} from './build/build-transitions.ts';
+export { type BuilderProfile, builderProfileSchema, UNPINNED_IMAGE } from './build/builder-profile.ts';
+export { type ReclaimReport, reclaimStuckBuilds } from './build/reclaim-stuck-builds.ts';
+export { type CompileConfig, loadConfig } from './config.ts';
+export {
+  BuildNotFoundError,
+  BuildNotReadyError,
+  CompileRequestError,
+  type FieldProblem,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+} from './errors.ts';
+// Gentoo grammar and USE normalisation
+export {
+  type GrammarResult,
+  type PackageVersion,
+  parseQualifiedName,
+  parseVersionedAtom,
+} from './gentoo/atom.ts';
+export { describeCharacter, quoteValue } from './gentoo/grammar-text.ts';
+export { GentooLimits } from './gentoo/limits.ts';
+export { categoryProblem, packageNameProblem } from './gentoo/package-names.ts';
+export {
+  type NormalisedUse,
+  normaliseUse,
+  splitUse,
+  type UseParseResult,
+  useFlagProblem,
+} from './gentoo/use-flags.ts';
+export { VERSION_PATTERN, versionProblem } from './gentoo/version.ts';
+export {
+  type CompileServer,
+  type CompileServerOptions,
+  type CompileServerRoutes,
+  startCompileServer,
+} from './http/compile-server.ts';
+export { readApiRequest, sendApiResponse } from './http/node-request.ts';
+export {
+  type LocalBuildServiceOptions,
+  type LocalCompileServer,
+  type LocalCompileServerOptions,
+  localBuildBlobs,
+  localBuildService,
+  startLocalCompileServer,
+} from './local/local-compile.ts';
+
+// ## Build executor (exports of src/executor/** follow)
