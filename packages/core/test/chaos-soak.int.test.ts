@@ -143,7 +143,7 @@ describe('chaos soak on the local backend', () => {
           noticed.add(pick.w);
           (stands[pick.slot] as ImdsStandIn).setInstanceAction({
             action: 'terminate',
-            time: Date.now() + 6_000,
+            time: Date.now() + 10_000,
           });
         }
       }
