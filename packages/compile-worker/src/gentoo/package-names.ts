@@ -42,10 +42,12 @@ export function packageNameProblem(value: string): string | undefined {
   if (value.length === 0) return 'package name is empty';
   if (value.length > GentooLimits.packageName)
     return `package name is longer than ${GentooLimits.packageName} characters (${value.length})`;
+  // First, because it is the likely mistake (a version typed into the package field) and the
+  // dots of the version would otherwise be reported instead.
+  if (ENDS_IN_VERSION.test(value))
+    return `package name ${quoteValue(value)} must not end in a hyphen and a version`;
   const bad = firstForbidden(value, PACKAGE_CHAR);
   if (bad) return `package name ${quoteValue(value)} contains ${bad} (allowed: A-Z a-z 0-9 + _ -)`;
   if (/^[-+]/.test(value)) return `package name ${quoteValue(value)} must not begin with a hyphen or plus`;
-  if (ENDS_IN_VERSION.test(value))
-    return `package name ${quoteValue(value)} must not end in a hyphen and a version`;
   return undefined;
 }

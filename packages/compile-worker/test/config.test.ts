@@ -1,0 +1,77 @@
+import { ValidationError } from '@spotjobs/core';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults for the embedded backend', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      backend: 'local',
+      http: { host: '127.0.0.1', port: 8080, publicUrl: undefined },
+      api: { apiKeys: [], openReads: true, stage: 'LATEST', presignSeconds: 900 },
+      profile: { imageDigest: 'unpinned', arch: 'amd64', makeConfProfile: 'pacloud-2018' },
+      policy: { failedRetryAfterMs: 3_600_000, enqueueGraceMs: 30_000, maxAttempts: 3 },
+      local: { dataDir: '/var/lib/spotjobs-compile', queueName: 'compile', tableName: 'spotjobs-compile' },
+      aws: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.api.apiKeys)).toBe(true);
+    expect(Object.isFrozen(config.policy)).toBe(true);
+  });
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      SPOTJOBS_COMPILE_BACKEND: 'aws',
+      SPOTJOBS_COMPILE_API_KEYS: 'k1-0123456789abcdef, k2-0123456789abcdef',
+      SPOTJOBS_COMPILE_OPEN_READS: 'false',
+      SPOTJOBS_COMPILE_PORT: '9000',
+      SPOTJOBS_COMPILE_PUBLIC_URL: 'https://compile.example.org/',
+      SPOTJOBS_COMPILE_IMAGE_DIGEST: `sha256:${'0'.repeat(64)}`,
+      SPOTJOBS_COMPILE_FAILED_RETRY_AFTER_SECONDS: '60',
+      SPOTJOBS_COMPILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/compile',
+      SPOTJOBS_COMPILE_BUCKET: 'artifacts',
+      SPOTJOBS_COMPILE_TABLE: 'compile-builds',
+    });
+    expect(config.api.apiKeys).toEqual(['k1-0123456789abcdef', 'k2-0123456789abcdef']);
+    expect(config.api.openReads).toBe(false);
+    expect(config.http.port).toBe(9000);
+    expect(config.policy.failedRetryAfterMs).toBe(60_000);
+    expect(config.aws).toMatchObject({
+      bucket: 'artifacts',
+      tableName: 'compile-builds',
+      forcePathStyle: false,
+    });
+  });
+
+  it('names every wrong variable, and never echoes a key', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        SPOTJOBS_COMPILE_BACKEND: 'aws',
+        SPOTJOBS_COMPILE_PORT: '70000',
+        SPOTJOBS_COMPILE_API_KEYS: 'short-secret',
+        SPOTJOBS_COMPILE_ARCH: 'AMD 64',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    const issues = (error as ValidationError).issues.join('\n');
+    for (const name of [
+      'SPOTJOBS_COMPILE_PORT',
+      'SPOTJOBS_COMPILE_QUEUE_URL',
+      'SPOTJOBS_COMPILE_BUCKET',
+      'SPOTJOBS_COMPILE_IMAGE_DIGEST',
+    ])
+      expect(issues).toContain(name);
+    expect(issues).not.toContain('short-secret');
+  });
+
+  it('checks keys and the builder profile once the basics parse', () => {
+    expect(() => loadConfig({ SPOTJOBS_COMPILE_API_KEYS: 'short-secret' })).toThrow(/key 1 must be 16-256/);
+    expect(() => loadConfig({ SPOTJOBS_COMPILE_ARCH: 'AMD 64' })).toThrow(/SPOTJOBS_COMPILE_ARCH/);
+    expect(() => loadConfig({ SPOTJOBS_COMPILE_IMAGE_DIGEST: 'latest' })).toThrow(
+      /SPOTJOBS_COMPILE_IMAGE_DIGEST/,
+    );
+  });
+});
