@@ -1,0 +1,52 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BuildArtifact } from './build-executor.ts';
+
+/**
+ * Copies `source` into `dir/fileName` while hashing it: written under a temporary name,
+ * fsynced, then renamed, so the final name only ever holds a complete file. On any error
+ * (including `signal` aborting) the temporary file is removed and the error rethrown.
+ *
+ * @example
+ * ```ts
+ * const artifact = await writeArtifact(createReadStream(built), workDir, 'ranger-1.8.1.tbz2', signal);
+ * artifact.sha256; // '9f86d0…'
+ * ```
+ */
+export async function writeArtifact(
+  source: Readable,
+  dir: string,
+  fileName: string,
+  signal?: AbortSignal,
+): Promise<BuildArtifact> {
+  if (fileName.includes('/') || fileName.startsWith('.')) throw new Error(`unsafe artifact name ${fileName}`);
+  const path = join(dir, fileName);
+  const partial = join(dir, `.${fileName}.partial-${randomBytes(4).toString('hex')}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(source, measure, createWriteStream(partial, { flags: 'wx', mode: 0o644 }), { signal });
+    const handle = await open(partial, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, path);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  return { path, fileName, sha256: hash.digest('hex'), size };
+}
