@@ -17,6 +17,17 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+// Checked by shape, not with a WHATWG URL parser: fauxqs hands out queue URLs whose host
+// (`sqs.us-east-1.127.0.0.1`) the parser refuses, and the SDK only uses the URL's path anyway
+// when the client has an endpoint.
+const queueUrl = z
+  .string()
+  .regex(
+    /^https?:\/\/[^\s/]+\/\S+$/,
+    'must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)',
+  )
+  .optional();
+
 const envSchema = z
   .object({
     SPOTJOBS_COMPILE_BACKEND: z.enum(['local', 'aws']).default('local'),
@@ -51,8 +62,8 @@ const envSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/)
       .default('spotjobs-compile'),
-    SPOTJOBS_COMPILE_QUEUE_URL: optionalText.pipe(z.url().optional()),
-    SPOTJOBS_COMPILE_DLQ_URL: optionalText.pipe(z.url().optional()),
+    SPOTJOBS_COMPILE_QUEUE_URL: optionalText.pipe(queueUrl),
+    SPOTJOBS_COMPILE_DLQ_URL: optionalText.pipe(queueUrl),
     SPOTJOBS_COMPILE_BUCKET: optionalText,
     SPOTJOBS_COMPILE_BUCKET_PREFIX: optionalText,
     SPOTJOBS_COMPILE_S3_FORCE_PATH_STYLE: flag(false),
