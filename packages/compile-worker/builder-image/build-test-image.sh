@@ -4,6 +4,7 @@
 # tag derived from its content, so running this again is a no-op until something changes.
 # Prints the image reference (spotjobs-builder-test:<12 hex>) on stdout.
 #   --remove   removes every spotjobs-builder-test image no container uses, then exits.
+# A new import removes the older tags (unused ones): one version stays on the engine, as a cache.
 # Needs: a Docker Engine (scripts/ensure-docker.sh) and busybox-static.
 set -euo pipefail
 
@@ -45,5 +46,8 @@ if ! docker image inspect "$ref" >/dev/null 2>&1; then
     --change 'LABEL spotjobs.test-image=builder' \
     --change 'CMD ["sleep", "infinity"]' \
     "$work/rootfs.tar" "$ref" >/dev/null
+  # Older versions of this image are stale now: drop those no container uses.
+  docker image ls --format '{{.Repository}}:{{.Tag}}' "$REPO" | grep -vxF "$ref" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
 fi
 echo "$ref"

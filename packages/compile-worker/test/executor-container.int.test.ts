@@ -1,0 +1,346 @@
+// ContainerBuildExecutor against a real Docker Engine and the locally imported builder test
+// image, whose emerge stand-in records the exact argv and environment of every call.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortedError } from '@spotjobs/core';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BuildEngineError } from '../src/executor/build-engine-error.ts';
+import {
+  BuildLabels,
+  ContainerBuildExecutor,
+  type ContainerBuildExecutorOptions,
+} from '../src/executor/container-build-executor.ts';
+import { CONTAINER_OUTPUT_PKGDIR } from '../src/executor/container-sandbox.ts';
+import { DockerStreamDemuxer } from '../src/executor/docker-stream-demuxer.ts';
+import {
+  containersLabelled,
+  LogWatcher,
+  newTestRunId,
+  prepareDocker,
+  removeTestRun,
+  standinCalls,
+  TEST_RUN_LABEL,
+} from './support/executor-docker.ts';
+
+let docker: Docker;
+let image: string;
+let workDir: string;
+const runId = newTestRunId();
+let jobSeq = 0;
+
+beforeAll(async () => {
+  ({ docker, image } = await prepareDocker());
+  workDir = await mkdtemp(join(tmpdir(), 'executor-container-'));
+}, 360_000);
+
+afterAll(async () => {
+  if (docker) await removeTestRun(docker, runId);
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** An executor with its own cache volume (unless given), labelled with this run. */
+function executor(options: Partial<ContainerBuildExecutorOptions> = {}): ContainerBuildExecutor {
+  return new ContainerBuildExecutor({
+    docker,
+    image,
+    workDir,
+    cacheVolume: `spotjobs-test-binpkgs-${runId}-${++jobSeq}`,
+    networkMode: 'none',
+    memoryBytes: 256 * 2 ** 20,
+    cpus: 0.5,
+    pidsLimit: 128,
+    stopTimeoutSeconds: 2,
+    labels: { [TEST_RUN_LABEL]: runId },
+    ...options,
+  });
+}
+
+function jobId(): string {
+  return `job-${runId}-${++jobSeq}`;
+}
+
+/** Lists the files in the named volume, through a throwaway container. */
+async function volumeFiles(volume: string): Promise<string[]> {
+  const container = await docker.createContainer({
+    Image: image,
+    Entrypoint: ['find', '/cache', '-type', 'f'],
+    Cmd: [],
+    Labels: { [TEST_RUN_LABEL]: runId },
+    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: '/cache' }] },
+  });
+  try {
+    await container.start();
+    await container.wait();
+    const logs = (await container.logs({ stdout: true, follow: false })) as unknown as Buffer;
+    let text = '';
+    new DockerStreamDemuxer((_stream, payload) => {
+      text += payload.toString('utf8');
+    }).push(logs);
+    return text.split('\n').filter(Boolean).sort();
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+describe('ContainerBuildExecutor', () => {
+  it('runs both emerge steps as exact argv with USE on each, and returns the binary package with its sha256', async () => {
+    const id = jobId();
+    const use = ['-doc', 'abi_x86_32', 'c++20', 'gtk+', 'foo@bar'];
+    const logs = new LogWatcher();
+
+    const result = await executor().build({
+      cpv: 'dev-libs/libsigc++-2.12.1-r1',
+      use,
+      jobId: id,
+      signal: new AbortController().signal,
+      onLog: logs.onLog,
+    });
+
+    expect(result.ok, JSON.stringify(result.log.tail)).toBe(true);
+    if (!result.ok) return;
+    const [deps, pkg, ...more] = standinCalls(logs.text());
+    expect(more).toEqual([]);
+    expect(deps?.argv).toEqual(['--onlydeps', '--onlydeps-with-rdeps', 'n', '=dev-libs/libsigc++-2.12.1-r1']);
+    expect(pkg?.argv).toEqual(['--buildpkgonly', '=dev-libs/libsigc++-2.12.1-r1']);
+    expect(deps?.env.USE).toBe('-doc abi_x86_32 c++20 gtk+ foo@bar');
+    expect(pkg?.env.USE).toBe('-doc abi_x86_32 c++20 gtk+ foo@bar');
+    expect(deps?.env.PKGDIR).toBeUndefined();
+    expect(pkg?.env.PKGDIR).toBe(CONTAINER_OUTPUT_PKGDIR);
+    // Nothing of this process's environment reaches the build.
+    expect(Object.keys(pkg?.env ?? {}).sort()).toEqual(['HOME', 'HOSTNAME', 'PATH', 'PKGDIR', 'USE']);
+
+    const bytes = await readFile(result.artifact.path);
+    expect(result.artifact.fileName).toBe('libsigc++-2.12.1-r1.gpkg.tar');
+    expect(result.artifact.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(result.artifact.size).toBe(bytes.length);
+    expect(bytes.subarray(257, 262).toString('latin1')).toBe('ustar'); // a real tar archive
+    expect(bytes.toString('latin1')).toContain('-doc abi_x86_32 c++20 gtk+ foo@bar'); // built with the USE given
+
+    const stored = await readFile(result.log.path, 'utf8');
+    expect(stored.length).toBe(result.log.size);
+    for (const line of logs.text()) expect(stored).toContain(line);
+    expect(logs.lines.map((l) => l.step)).toEqual(expect.arrayContaining(['deps', 'package']));
+    expect(result.durations.totalMs).toBeGreaterThanOrEqual(
+      result.durations.depsMs + result.durations.packageMs,
+    );
+    expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
+  });
+
+  it('keeps dependencies in the cache volume at Portage PKGDIR and reuses them in the next build', async () => {
+    const volume = `spotjobs-test-binpkgs-${runId}-shared`;
+    const build = executor({ cacheVolume: volume });
+    const first = new LogWatcher();
+    const second = new LogWatcher();
+
+    const a = await build.build({
+      cpv: 'app-misc/alpha-1.0',
+      use: [],
+      jobId: jobId(),
+      signal: AbortSignal.timeout(60_000),
+      onLog: first.onLog,
+    });
+    const b = await build.build({
+      cpv: 'app-misc/beta-2.0',
+      use: ['x'],
+      jobId: jobId(),
+      signal: AbortSignal.timeout(60_000),
+      onLog: second.onLog,
+    });
+
+    expect([a.ok, b.ok]).toEqual([true, true]);
+    expect(first.text()).toContain('>>> standin: built dependency dev-libs/standin-dep-1.0');
+    expect(second.text()).toContain('>>> standin: reused binary package dev-libs/standin-dep-1.0');
+    expect(second.text().join('\n')).not.toContain('built dependency');
+    // The image's make.conf says PKGDIR="/srv/binpkgs": the volume was mounted there.
+    expect(first.text()).toContain('>>> standin: wrote /srv/binpkgs/dev-libs/standin-dep-1.0.gpkg.tar');
+    // Only dependencies live in the cache; the built packages went out through the job's own PKGDIR.
+    expect(await volumeFiles(volume)).toEqual(['/cache/dev-libs/standin-dep-1.0.gpkg.tar']);
+  });
+
+  it('reports a failing package step with its exit code, reason and log', async () => {
+    const logs = new LogWatcher();
+    const result = await executor().build({
+      cpv: 'app-misc/fail-compile-1.0',
+      use: ['x'],
+      jobId: jobId(),
+      signal: AbortSignal.timeout(60_000),
+      onLog: logs.onLog,
+    });
+
+    expect(result).toMatchObject({ ok: false, reason: 'package-failed', exitCode: 3 });
+    const stored = await readFile(result.log.path, 'utf8');
+    expect(stored).toContain('make: *** [Makefile:12: all] Error 1');
+    expect(stored).toContain('!!! ERROR: app-misc/fail-compile-1.0 failed (compile phase)');
+    expect(logs.lines).toContainEqual({
+      step: 'package',
+      stream: 'stderr',
+      line: '!!! ERROR: app-misc/fail-compile-1.0 failed (compile phase)',
+    });
+    expect(await readdir(result.workDir)).toEqual(['build.log']);
+  });
+
+  it('stops after a failing deps step: the package step never runs', async () => {
+    const logs = new LogWatcher();
+    const result = await executor().build({
+      cpv: 'app-misc/fail-deps-lib-1.0',
+      use: [],
+      jobId: jobId(),
+      signal: AbortSignal.timeout(60_000),
+      onLog: logs.onLog,
+    });
+
+    expect(result).toMatchObject({ ok: false, reason: 'deps-failed', exitCode: 3 });
+    expect(standinCalls(logs.text()).map((c) => c.argv[0])).toEqual(['--onlydeps']);
+  });
+
+  it('counts warnings on stderr with exit code 0 as a success', async () => {
+    const logs = new LogWatcher();
+    const result = await executor().build({
+      cpv: 'app-misc/warn-loudly-1.0',
+      use: [],
+      jobId: jobId(),
+      signal: AbortSignal.timeout(60_000),
+      onLog: logs.onLog,
+    });
+
+    expect(result.ok).toBe(true);
+    expect(logs.lines).toContainEqual({
+      step: 'package',
+      stream: 'stderr',
+      line: ' * QA Notice: this is only a warning',
+    });
+  });
+
+  it('fails with no-artifact when emerge exits 0 without writing a binary package', async () => {
+    const result = await executor().build({
+      cpv: 'app-misc/silent-thing-1.0',
+      use: [],
+      jobId: jobId(),
+      signal: AbortSignal.timeout(60_000),
+    });
+
+    expect(result).toMatchObject({ ok: false, reason: 'no-artifact', exitCode: null });
+  });
+
+  it('applies the memory, CPU, pids and network limits and the cache mount to the build container', async () => {
+    const id = jobId();
+    const logs = new LogWatcher();
+    const abort = new AbortController();
+    const building = executor({ memoryBytes: 300 * 2 ** 20, cpus: 0.75, pidsLimit: 99 }).build({
+      cpv: 'app-misc/slow-build-1.0',
+      use: [],
+      jobId: id,
+      signal: abort.signal,
+      onLog: logs.onLog,
+    });
+    const settled = building.catch((err: unknown) => err);
+
+    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
+    const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
+    const inspected = await docker.getContainer(info!.Id).inspect();
+    abort.abort();
+
+    expect(inspected.HostConfig).toMatchObject({
+      Memory: 300 * 2 ** 20,
+      MemorySwap: 300 * 2 ** 20,
+      NanoCpus: 750_000_000,
+      PidsLimit: 99,
+      NetworkMode: 'none',
+      Init: true,
+      CapAdd: ['SYS_PTRACE'],
+    });
+    expect(inspected.Mounts).toContainEqual(
+      expect.objectContaining({ Type: 'volume', Destination: '/srv/binpkgs' }),
+    );
+    expect(inspected.Config.Labels).toMatchObject({
+      [TEST_RUN_LABEL]: runId,
+      [BuildLabels.role]: 'compile-build',
+    });
+    expect(await settled).toBeInstanceOf(AbortedError);
+  });
+
+  it('kills and removes the container when the wall-clock limit passes', async () => {
+    const id = jobId();
+    const result = await executor({ timeoutMs: 3000 }).build({
+      cpv: 'app-misc/slow-build-1.0',
+      use: [],
+      jobId: id,
+      signal: AbortSignal.timeout(60_000),
+    });
+
+    expect(result).toMatchObject({ ok: false, reason: 'timeout', exitCode: null });
+    expect(result.log.tail).toContain('>>> spotjobs: wall-clock limit of 3000 ms reached: killing the build');
+    expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
+  });
+
+  it('stops and removes the container when aborted mid-build, and leaves no work directory', async () => {
+    const id = jobId();
+    const logs = new LogWatcher();
+    const abort = new AbortController();
+    const building = executor().build({
+      cpv: 'app-misc/slow-build-1.0',
+      use: [],
+      jobId: id,
+      signal: abort.signal,
+      onLog: logs.onLog,
+    });
+    const settled = building.catch((err: unknown) => err);
+
+    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
+    abort.abort(new Error('spot interruption'));
+
+    const err = await settled;
+    expect(err).toBeInstanceOf(AbortedError);
+    expect((err as AbortedError).cause).toEqual(new Error('spot interruption'));
+    expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
+    expect((await readdir(workDir)).filter((name) => name.startsWith(`${id}-`))).toEqual([]);
+  });
+
+  it('leaves no container behind whenever the abort lands (prepare, steps, copy-out)', async () => {
+    const build = executor();
+    for (const delayMs of [0, 20, 80, 200, 400]) {
+      const id = jobId();
+      const abort = new AbortController();
+      const building = build
+        .build({ cpv: 'app-misc/quick-1.0', use: [], jobId: id, signal: abort.signal })
+        .then(
+          (result) => result.ok,
+          (err: unknown) => err,
+        );
+      setTimeout(() => abort.abort(), delayMs);
+
+      const outcome = await building;
+      // Either the build won the race (a complete result) or it was aborted; never anything else.
+      expect(outcome === true || outcome instanceof AbortedError, String(outcome)).toBe(true);
+      expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
+    }
+  });
+
+  it('throws BuildEngineError when the image is missing and cannot be pulled', async () => {
+    const missing = executor({ image: '127.0.0.1:9/spotjobs-missing:1' });
+
+    const err = await missing
+      .build({ cpv: 'app-misc/alpha-1.0', use: [], jobId: jobId(), signal: AbortSignal.timeout(60_000) })
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(BuildEngineError);
+    expect((err as BuildEngineError).stage).toBe('image');
+    expect((err as BuildEngineError).message).toContain('pulling image 127.0.0.1:9/spotjobs-missing:1');
+  });
+
+  it('rejects a malformed request before any container exists', async () => {
+    const id = jobId();
+    const build = executor();
+
+    await expect(
+      build.build({ cpv: 'app-misc/x-1.0;id', use: [], jobId: id, signal: AbortSignal.timeout(5000) }),
+    ).rejects.toThrow(/invalid package/);
+    await expect(
+      build.build({ cpv: 'app-misc/x-1.0', use: ['$(id)'], jobId: id, signal: AbortSignal.timeout(5000) }),
+    ).rejects.toThrow(/invalid USE/);
+    expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
+  });
+});
