@@ -209,6 +209,19 @@ describe('transitions', () => {
     expect(done.history.map((h) => h.outcome)).toEqual(['abandoned', 'ready']);
   });
 
+  it('fences an older owner even after the record went back to queued', async () => {
+    const { builds } = await localBuilds();
+    await builds.admit(spec, asUser);
+    await builds.start(ref(), { workerId: 'b', claimToken: 4 });
+    await builds.release(ref(), { workerId: 'b', claimToken: 4 }, { reason: 'interrupted' });
+
+    // Worker a claimed first (token 2), slept, and only now gets to start.
+    await expect(builds.start(ref(), { workerId: 'a', claimToken: 2 })).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
+    expect(await builds.start(ref(), { workerId: 'c', claimToken: 6 })).toMatchObject({ outcome: 'started' });
+  });
+
   it('refuses malformed results before writing', async () => {
     const { builds } = await localBuilds();
     await builds.admit(spec, asUser);

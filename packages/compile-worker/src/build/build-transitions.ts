@@ -45,7 +45,8 @@ const MAX_REASON = 4000;
  * queued → building. Records the attempt (worker, claim token, start time). A record still
  * `building` under an *older* claim token is taken over (its previous owner's claim lapsed and
  * this worker claimed it): the old attempt is closed as `abandoned`. Idempotent for the same
- * owner. Throws `LeaseLostError` if a newer claim already owns the record.
+ * owner. Throws `LeaseLostError` if a newer claim already owns the record, or already made an
+ * attempt in this generation.
  *
  * @example
  * ```ts
@@ -70,6 +71,13 @@ export async function startBuild(
         return { outcome: 'started', build: r };
       throw new LeaseLostError(`build/${r.id}`);
     }
+    // Tokens only grow: an owner older than an attempt already made in this generation lost its
+    // claim meanwhile (e.g. it slept through a hibernation) even if the record is queued again.
+    const newest = Math.max(
+      0,
+      ...r.history.filter((h) => h.generation === r.generation).map((h) => h.claimToken),
+    );
+    if (owner.claimToken < newest) throw new LeaseLostError(`build/${r.id}`);
     const now = ctx.clock.now();
     const attempt = r.attempts + 1;
     const next: BuildRecord = {
