@@ -1,5 +1,6 @@
 // One behaviour suite for the compile API over real HTTP, run against every backend family.
 import { createHash } from 'node:crypto';
+import { ManualClock } from '@spotjobs/core/testing';
 import { describe, expect, it } from 'vitest';
 import { buildIdentity } from '../../src/build/build-identity.ts';
 import { buildClaimKey, buildMessageSchema } from '../../src/build/build-message.ts';
@@ -317,6 +318,33 @@ export function compileApiSuite(family: string, backendFor: BackendFactory): voi
       expect(JSON.parse(retried.text)).toMatchObject({ state: 'queued', generation: 2, error: null });
       const [message] = await drain(backend.queue);
       expect(buildMessageSchema.parse(JSON.parse(message!.body)).generation).toBe(2);
+    });
+
+    it('reclaims a build whose owner is gone, and the status goes back to WAIT for the next worker', async () => {
+      const clock = new ManualClock();
+      const backend = await backendFor({ clock, policy: { stuckAfterMs: 60_000 } });
+      const path = compatPath('app-misc/ranger', '1.8.1', '');
+      await request(backend, path, { headers: withKey });
+      const id = buildIdentity(ranger(''), testProfile);
+      const ref = { buildId: id, generation: 1 };
+      const claim = await backend.builds.claims.claim(buildClaimKey(ref), 'worker-gone', { ttlMs: 30_000 });
+      await backend.builds.start(ref, { workerId: 'worker-gone', claimToken: claim!.token });
+      expect(await backend.builds.reclaimStuck()).toMatchObject({ scanned: 1, requeued: 0 });
+
+      await clock.advance(61_000);
+      const report = await backend.builds.reclaimStuck();
+
+      expect(report).toMatchObject({ scanned: 1, requeued: 1, errors: 0 });
+      expect(await drain(backend.queue)).toHaveLength(2); // the first send and the re-send
+      expect((await request(backend, path)).text).toBe(WAIT);
+      const next = await backend.builds.claims.claim(buildClaimKey(ref), 'worker-next', { ttlMs: 30_000 });
+      expect(next!.token).toBeGreaterThan(claim!.token);
+      expect(
+        await backend.builds.start(ref, { workerId: 'worker-next', claimToken: next!.token }),
+      ).toMatchObject({
+        outcome: 'started',
+        build: { attempts: 2 },
+      });
     });
 
     it('closes reads when open reads are off', async () => {
