@@ -48,6 +48,11 @@ export class LineSplitter {
   }
 
   #emit(line: string): void {
-    this.#onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    let rest = line.endsWith('\r') ? line.slice(0, -1) : line;
+    while (rest.length > this.#maxLineLength) {
+      this.#onLine(rest.slice(0, this.#maxLineLength));
+      rest = rest.slice(this.#maxLineLength);
+    }
+    this.#onLine(rest);
   }
 }
