@@ -63,7 +63,6 @@ describe.each(worlds)('hibernation stand-ins (SIGSTOP) on the $name backends', (
     const b = await startChaosWorker({ ...base, worker: 'B', resumeDetector });
     a.signal('SIGSTOP');
     const frozenAt = Date.now();
-    const frozenAtStep = Math.max(...a.events('checkpoint').map((l) => l.step ?? 0));
 
     // B takes the job over once A's lease (and claim) lapsed, and completes it.
     await b.waitFor((lines) => lines.some((l) => l.ev === 'succeeded'), 60_000, 'the job to succeed on B');
@@ -87,6 +86,7 @@ describe.each(worlds)('hibernation stand-ins (SIGSTOP) on the $name backends', (
     for (const ev of ['returned', 'succeeded', 'acked', 'release-confirmed'])
       expect(a.events(ev), ev).toEqual([]);
     // One result, B's, resumed from a checkpoint A wrote before it froze.
+    const frozenAtStep = Math.max(...a.events('checkpoint').map((l) => l.step ?? 0));
     const state = await claims.get(chaosClaimKey('frozen'));
     expect(state?.completed).toBe(true);
     const result = state?.result as unknown as ChaosResult;
@@ -124,6 +124,8 @@ describe.each(worlds)('hibernation stand-ins (SIGSTOP) on the $name backends', (
 
     // The host is about to hibernate: the hook returns once the leases are held.
     expect(await runSleepHook('pre', socket)).toContain('daemon acknowledged');
+    // The worker printed these before it answered the hook; its stdout may still be on the way.
+    await a.waitFor((lines) => lines.some((l) => l.ev === 'handled'), 10_000, 'the hold to be reported');
     expect(a.events('notice')).toMatchObject([{ kind: 'hibernate', source: 'sleep-hook', reaction: 'hold' }]);
     expect(a.events('handled')).toMatchObject([{ kind: 'hibernate', reaction: 'hold' }]);
 
