@@ -317,6 +317,19 @@ describe('reclaimStuck', () => {
     expect((await builds.get(id))?.error?.message).toBe('never started after 2 enqueues');
   });
 
+  it('counts an unanswered message from the release of a build, not from its first send', async () => {
+    const clock = new ManualClock();
+    const { builds } = await localBuilds({ clock, policy: { redispatchAfterMs: 3_600_000 } });
+    await builds.admit(spec, asUser);
+    await builds.start(ref(), { workerId: 'a', claimToken: 1 });
+    await clock.advance(5 * 3_600_000); // a long build
+    await builds.release(ref(), { workerId: 'a', claimToken: 1 }, { reason: 'spot interruption' });
+
+    expect(await builds.reclaimStuck()).toMatchObject({ redispatched: 0 });
+    await clock.advance(3_600_000);
+    expect(await builds.reclaimStuck()).toMatchObject({ redispatched: 1 });
+  });
+
   it('drops index entries of concluded or missing builds', async () => {
     const { builds, table } = await localBuilds();
     await builds.admit(spec, asUser);

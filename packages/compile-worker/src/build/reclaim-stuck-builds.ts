@@ -68,7 +68,10 @@ async function reclaimOne(ctx: BuildContext, id: string, signal: AbortSignal | u
   const { policy } = ctx;
   if (r.state === 'queued') {
     const lost = r.dispatch.pending && now - r.dispatch.at >= policy.enqueueGraceMs;
-    const unanswered = !r.dispatch.pending && now - r.dispatch.at >= policy.redispatchAfterMs;
+    // Measured from the last change too: a build released back to queued (interruption) has its
+    // message back in the queue from that moment, however old the original send.
+    const unanswered =
+      !r.dispatch.pending && now - Math.max(r.dispatch.at, r.updatedAt) >= policy.redispatchAfterMs;
     if (!lost && !unanswered) return 'none';
     if (r.dispatch.count >= policy.maxDispatches)
       return giveUp(ctx, current, `never started after ${r.dispatch.count} enqueues`, signal);
