@@ -1,15 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuildArtifact } from './build-executor.ts';
 
 /**
- * Copies `source` into `dir/fileName` while hashing it: written under a temporary name,
- * fsynced, then renamed, so the final name only ever holds a complete file. On any error
- * (including `signal` aborting) the temporary file is removed and the error rethrown.
+ * Copies `source` into `dir/fileName` while hashing it: written under a temporary name, then
+ * renamed, so the final name only ever holds a complete file. On any error (including `signal`
+ * aborting) the temporary file is removed and the error rethrown.
+ *
+ * No fsync: the file only lives until it is uploaded, and after a crash the job is built again
+ * in a new work directory, so durability would buy nothing and cost every build a disk flush.
  *
  * @example
  * ```ts
@@ -37,12 +40,6 @@ export async function writeArtifact(
   });
   try {
     await pipeline(source, measure, createWriteStream(partial, { flags: 'wx', mode: 0o644 }), { signal });
-    const handle = await open(partial, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     await rename(partial, path);
   } catch (err) {
     await rm(partial, { force: true });
