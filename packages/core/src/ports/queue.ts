@@ -85,6 +85,13 @@ export interface ConsumeOptions {
   readonly waitSeconds: number;
   /** Resolves with how many messages may be taken now (>= 1); polling waits on it. */
   readonly capacity: (signal: AbortSignal) => Promise<number>;
+  /**
+   * Asked again right before a poll already waiting takes messages; `false` makes it take
+   * none and return to `capacity`. A worker that paused or is stopping uses it so its own
+   * open poll does not take back the messages it has just released. Adapters whose polls
+   * are served remotely (SQS) cannot recall a request already sent and ignore it.
+   */
+  readonly mayReceive?: () => boolean;
   /** Receives each batch as it arrives. Must not block: the caller schedules the work. */
   readonly deliver: (messages: QueueMessage[]) => void;
   /** Polling errors; polling goes on after a back-off. */

@@ -500,6 +500,7 @@ export class Runner {
           visibilitySeconds: this.#o.visibilitySeconds,
           waitSeconds: this.#o.pollWaitSeconds,
           capacity: (signal) => this.#capacity(signal),
+          mayReceive: () => this.#holds.size === 0 && !this.#stopping,
           deliver: (messages) => this.#deliver(messages),
           onError: (error) => this.#reportError(error, 'poll failed'),
           signal: controller.signal,

@@ -149,7 +149,7 @@ export class LocalQueue implements Queue {
    */
   async consume(options: ConsumeOptions): Promise<void> {
     assertConsumeOptions(options);
-    const { signal, capacity, deliver, onError, visibilitySeconds, waitSeconds } = options;
+    const { signal, capacity, deliver, onError, visibilitySeconds, waitSeconds, mayReceive } = options;
     const clock = this.#context.clock;
     const waitMs = Math.max(waitSeconds * 1000, this.#pollIntervalMs);
     let failures = 0;
@@ -158,7 +158,7 @@ export class LocalQueue implements Queue {
         const free = await capacity(signal);
         if (signal.aborted) break;
         const max = Math.min(QueueLimits.maxBatch, Math.max(1, Math.floor(Number(free) || 1)));
-        const messages = await this.#poll(max, visibilitySeconds, waitMs, signal);
+        const messages = await this.#poll(max, visibilitySeconds, waitMs, signal, mayReceive);
         failures = 0;
         if (messages.length > 0) deliver(messages);
       } catch (err) {
@@ -271,17 +271,19 @@ export class LocalQueue implements Queue {
     return { visible: row.visible, inFlight: row.in_flight, delayed: row.delayed };
   }
 
-  /** Takes up to `max` visible messages, waiting up to `waitMs` for the first. */
+  /** Takes up to `max` visible messages, waiting up to `waitMs` for the first (while `mayReceive` allows). */
   async #poll(
     max: number,
     visibilitySeconds: number,
     waitMs: number,
     signal?: AbortSignal,
+    mayReceive?: () => boolean,
   ): Promise<QueueMessage[]> {
     const clock = this.#context.clock;
     const deadline = clock.monotonic() + waitMs;
     for (;;) {
       throwIfAborted(signal);
+      if (mayReceive && !mayReceive()) return [];
       const taken = this.#take(max, visibilitySeconds);
       if (taken.length > 0) return taken;
       const remaining = deadline - clock.monotonic();
