@@ -4,6 +4,8 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$SPOTJOBS_ROOT"
+# Container builds are tested against a real Docker Engine: install and start one if none answers.
+bash scripts/ensure-docker.sh
 pnpm lint
 pnpm typecheck
 
