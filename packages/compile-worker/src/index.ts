@@ -115,3 +115,4 @@ export {
 } from './local/local-compile.ts';
 
 // ## Build executor (exports of src/executor/** follow)
+export * from './executor/index.ts';
