@@ -80,6 +80,8 @@ export {
   PayloadTooLargeError,
   UnauthorizedError,
 } from './errors.ts';
+// The build executors (Docker and process)
+export * from './executor/index.ts';
 // Gentoo grammar and USE normalisation
 export {
   type GrammarResult,
@@ -113,6 +115,3 @@ export {
   localBuildService,
   startLocalCompileServer,
 } from './local/local-compile.ts';
-
-// ## Build executor (exports of src/executor/** follow)
-export * from './executor/index.ts';
