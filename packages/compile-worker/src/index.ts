@@ -1,6 +1,6 @@
-// `@spotjobs/compile-worker`: the Pacloud-compatible compile farm. This entry point is the request
-// path (grammar, identity, build state machine, queue message, the compile API and its two
-// transports); the build executor adds its own exports below its heading.
+// `@spotjobs/compile-worker`: the Pacloud-compatible compile farm: the request path (grammar,
+// identity, build state machine, queue message, the compile API and its two transports) and
+// the build executors. The build daemon that joins them arrives next.
 
 // The compile API and its transports
 export { type ApiRequest, type ApiResponse, jsonResponse, parseQuery } from './api/api-request.ts';
