@@ -1,10 +1,10 @@
 // ensureImage: use the image the engine has, or pull it with progress, against a fake engine.
 import { Readable } from 'node:stream';
 import { AbortedError } from '@spotjobs/core';
+import { recordingLogger } from '@spotjobs/core/testing';
 import { describe, expect, it } from 'vitest';
 import { BuildEngineError } from '../src/executor/build-engine-error.ts';
 import { ensureImage, type ImageApi, type PullProgress } from '../src/executor/image-puller.ts';
-import { recordingLogger } from './support/executor-fakes.ts';
 
 function httpError(statusCode: number, message: string): Error {
   return Object.assign(new Error(message), { statusCode });

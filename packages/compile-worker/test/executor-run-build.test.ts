@@ -5,12 +5,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError, ValidationError } from '@spotjobs/core';
-import { ManualClock } from '@spotjobs/core/testing';
+import { ManualClock, recordingLogger } from '@spotjobs/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BuildEngineError } from '../src/executor/build-engine-error.ts';
 import type { BuildLogLine, BuildRequest } from '../src/executor/build-executor.ts';
 import { type BuildSandbox, type RunBuildOptions, runBuild } from '../src/executor/run-build.ts';
-import { FakeSandbox, recordingLogger } from './support/executor-fakes.ts';
+import { FakeSandbox } from './support/executor-fakes.ts';
 
 let workDir: string;
 let clock: ManualClock;
@@ -202,7 +202,9 @@ describe('runBuild', () => {
       expect.objectContaining({
         level: 'info',
         msg: 'two',
-        fields: expect.objectContaining({ jobId: 'job-1', step: 'deps', stream: 'stdout' }),
+        jobId: 'job-1',
+        step: 'deps',
+        stream: 'stdout',
       }),
     );
   });

@@ -4,8 +4,8 @@ import { InterruptedError } from '../src/errors.ts';
 import type { ConsumeOptions } from '../src/ports/queue.ts';
 import { Runner } from '../src/runner/runner.ts';
 import { ManualClock } from '../src/testing/manual-clock.ts';
+import { recordingLogger } from '../src/testing/recording-logger.ts';
 import { FakeQueue } from './support/fake-queue.ts';
-import { recordingLogger } from './support/recording-logger.ts';
 import { aborted, deferred, singleHarness } from './support/runner-harness.ts';
 
 const anything = z.object({}).passthrough();

@@ -1,39 +1,9 @@
-// Fakes for the executor's unit tests: a logger that keeps its lines, and a build sandbox whose
-// steps' exit codes, output and binary packages a test scripts.
+// Fakes for the executor's unit tests: a build sandbox whose steps' exit codes, output and
+// binary packages a test scripts.
 import { Readable } from 'node:stream';
-import type { Logger } from '@spotjobs/core';
 import type { BuildStepName } from '../../src/executor/build-executor.ts';
 import type { BuildStep } from '../../src/executor/build-steps.ts';
 import type { BuildSandbox } from '../../src/executor/run-build.ts';
-
-export interface LoggedLine {
-  readonly level: string;
-  readonly msg: string | undefined;
-  readonly fields: Record<string, unknown>;
-}
-
-/** A `Logger` keeping every line with its child bindings. */
-export function recordingLogger(
-  lines: LoggedLine[] = [],
-  bindings: Record<string, unknown> = {},
-): Logger & { lines: LoggedLine[] } {
-  const log =
-    (level: string) =>
-    (objOrMsg: object | string, msg?: string): void => {
-      if (typeof objOrMsg === 'string') lines.push({ level, msg: objOrMsg, fields: { ...bindings } });
-      else lines.push({ level, msg, fields: { ...bindings, ...objOrMsg } });
-    };
-  return {
-    lines,
-    trace: log('trace'),
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    fatal: log('fatal'),
-    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
-  };
-}
 
 export interface FakeStepScript {
   /** Exit code; `'hang'` keeps the step running until kill (resolves null) or stop (resolves 143). */

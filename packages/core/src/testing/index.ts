@@ -18,4 +18,5 @@ export {
 } from './imds-stand-in.ts';
 export { ManualClock } from './manual-clock.ts';
 export { type QueueConformanceSubject, queueConformance } from './queue-conformance.ts';
+export { type LogLine, recordingLogger } from './recording-logger.ts';
 export { type TableConformanceSubject, tableConformance } from './table-conformance.ts';

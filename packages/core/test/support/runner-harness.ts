@@ -7,8 +7,8 @@ import type {
   TypedRunnerOptions,
 } from '../../src/runner/runner-options.ts';
 import { ManualClock } from '../../src/testing/manual-clock.ts';
+import { type LogLine, recordingLogger } from '../../src/testing/recording-logger.ts';
 import { FakeQueue } from './fake-queue.ts';
-import { type LogLine, recordingLogger } from './recording-logger.ts';
 
 export const runnerEventNames = [
   'state',

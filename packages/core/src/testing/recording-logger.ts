@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/ports/logger.ts';
+import type { Logger } from '../ports/logger.ts';
 
 export interface LogLine {
   readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -9,6 +9,13 @@ export interface LogLine {
 /**
  * A `Logger` that keeps every line (with its child bindings merged in), so tests can
  * assert what was logged and at which level.
+ *
+ * @example
+ * ```ts
+ * const logger = recordingLogger();
+ * logger.child({ jobId: 'j1' }).warn('slow');
+ * expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', jobId: 'j1' }));
+ * ```
  */
 export function recordingLogger(
   lines: LogLine[] = [],
