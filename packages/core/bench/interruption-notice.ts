@@ -3,13 +3,13 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsQueue } from '../src/adapters/aws/index.ts';
 import { ImdsInterruptionSource } from '../src/interruption/index.ts';
 import { Runner } from '../src/runner/runner.ts';
+import type { ReportRow } from '../src/testing/bench-report.ts';
+import { percentile, summarise } from '../src/testing/bench-stats.ts';
 import { createBenchClient } from './bench-client.ts';
 import { benchJobSchema } from './bench-job.ts';
 import { createBenchQueue, deleteBenchQueue, fillQueue } from './bench-queue.ts';
 import { type RemoteImds, startRemoteImds } from './interruption-imds-remote.ts';
-import type { ReportRow } from './report-table.ts';
 import { type BenchSettings, targets } from './scenarios.ts';
-import { summarise } from './stats.ts';
 
 /** Messages in flight when the notice comes (the runner's concurrency: every slot busy). */
 const IN_FLIGHT = 32;
@@ -112,12 +112,6 @@ export async function measureNoticeRun(
   } finally {
     await deleteBenchQueue(client, urls);
   }
-}
-
-/** The value below which `p` of the sorted values lie (nearest rank). */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /**

@@ -9,12 +9,11 @@ import { type LocalStore, openLocalStore } from '../src/adapters/local/index.ts'
 import { ImdsInterruptionSource, ResumeDetector } from '../src/interruption/index.ts';
 import type { InterruptionSource } from '../src/ports/interruption-source.ts';
 import { Runner } from '../src/runner/runner.ts';
+import { formatSummary, type ReportRow } from '../src/testing/bench-report.ts';
+import { percentile, summarise } from '../src/testing/bench-stats.ts';
 import { benchJobSchema } from './bench-job.ts';
 import { type RemoteImds, startRemoteImds } from './interruption-imds-remote.ts';
-import { percentile } from './interruption-notice.ts';
-import { formatSummary, type ReportRow } from './report-table.ts';
 import { type BenchSettings, targets } from './scenarios.ts';
-import { summarise } from './stats.ts';
 
 const CONCURRENCY = 64;
 const HANDLER_MS = 5;

@@ -1,10 +1,11 @@
 // `pnpm bench`: the core against sqs-consumer and a bare SDK process, side by side on one set
 // of emulators. Prints one verdict table; exits 1 when a target is missed, 2 when the bench
 // itself broke. See bench/README.md for what each scenario measures.
+
+import { type ReportRow, renderTable } from '../src/testing/bench-report.ts';
 import { startEmulators } from '../src/testing/emulators.ts';
 import { noticeScenario } from './interruption-notice.ts';
 import { overheadScenario } from './interruption-overhead.ts';
-import { type ReportRow, renderTable } from './report-table.ts';
 import { type BenchSettings, idleScenario, ioScenario, noopScenario } from './scenarios.ts';
 
 const scenarios = {

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatSummary, type ReportRow } from '../src/testing/bench-report.ts';
+import { summarise } from '../src/testing/bench-stats.ts';
 import type { EmulatorEndpoints } from '../src/testing/emulators.ts';
 import type { DrainResult } from './drain-probe.ts';
 import { drainWithRunner } from './drain-with-runner.ts';
 import { measureIdleRss } from './idle-rss.ts';
-import { formatSummary, type ReportRow } from './report-table.ts';
 import { runSideBySide, type Side } from './side-by-side.ts';
 import { drainWithSqsConsumer } from './sqs-consumer-baseline.ts';
-import { summarise } from './stats.ts';
 
 /** How big and how often; `run.ts` reads them from the environment. */
 export interface BenchSettings {

@@ -1,6 +1,13 @@
 // `@spotjobs/core/testing`: what tests of spotjobs and of its users need. The conformance
 // suites declare vitest tests, so this entry point is for use inside a vitest run; scripts
-// outside one (benchmarks, child processes) import `emulators.ts` directly.
+// outside one (benchmarks, child processes) import `emulators.ts`, `bench-report.ts` and
+// `bench-stats.ts` directly.
+export {
+  formatSummary,
+  type ReportRow,
+  renderTable,
+} from './bench-report.ts';
+export { percentile, type Summary, summarise } from './bench-stats.ts';
 export { type BlobStoreConformanceSubject, blobStoreConformance } from './blob-store-conformance.ts';
 export {
   awsTestClientConfig,

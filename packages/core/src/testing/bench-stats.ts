@@ -1,3 +1,5 @@
+// Summaries of repeated benchmark measurements, shared by every package's `pnpm bench`.
+
 /** Median and spread of repeated measurements. */
 export interface Summary {
   readonly median: number;
@@ -28,4 +30,19 @@ export function summarise(values: readonly number[]): Summary {
   const min = sorted[0] as number;
   const max = sorted.at(-1) as number;
   return { median, min, max, spreadPct: median === 0 ? 0 : ((max - min) / median) * 100, values };
+}
+
+/**
+ * The value below which a share `p` (0–1) of the values lie, by nearest rank (no
+ * interpolation: the answer is always one of the measured values); NaN for no values.
+ *
+ * @example
+ * ```ts
+ * percentile([5, 1, 4, 2, 3], 0.5); // 3
+ * percentile(latencies, 0.99);
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
 }

@@ -1,6 +1,15 @@
-import type { Summary } from './stats.ts';
+// The verdict table every `pnpm bench` prints (core, compile-worker, ...): one row per figure,
+// the measured side beside its baseline, the ratio, the target and PASS / FAIL.
+import type { Summary } from './bench-stats.ts';
 
-/** One line of the verdict table. */
+/**
+ * One line of the verdict table.
+ *
+ * @example
+ * ```ts
+ * const row: ReportRow = { scenario: 'no-op', core: '3100', baseline: '2800', ratio: '1.11×', target: '≥ 1.0×', pass: true };
+ * ```
+ */
 export interface ReportRow {
   readonly scenario: string;
   readonly core: string;
@@ -11,7 +20,14 @@ export interface ReportRow {
   readonly pass: boolean | undefined;
 }
 
-/** `median [min–max]` with `digits` decimals: the figure and how much the rounds disagree. */
+/**
+ * `median [min–max]` with `digits` decimals: the figure and how much the rounds disagree.
+ *
+ * @example
+ * ```ts
+ * formatSummary(summarise([2700, 2900, 2800]), 0, ' msg/s'); // '2800 msg/s [2700–2900]'
+ * ```
+ */
 export function formatSummary(summary: Summary, digits = 0, unit = ''): string {
   const f = (value: number) => value.toFixed(digits);
   if (summary.values.length === 1) return `${f(summary.median)}${unit}`;
