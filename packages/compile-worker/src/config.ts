@@ -1,4 +1,5 @@
-import { ValidationError } from '@spotjobs/core';
+import { hostname } from 'node:os';
+import { type HibernatePolicy, ValidationError } from '@spotjobs/core';
 import { z } from 'zod';
 import { type BuildPolicy, defaultBuildPolicy } from './build/build-policy.ts';
 import { type BuilderProfile, builderProfileSchema, UNPINNED_IMAGE } from './build/builder-profile.ts';
@@ -27,6 +28,21 @@ const queueUrl = z
     'must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)',
   )
   .optional();
+
+const WORKER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+// name[:tag][@sha256:digest], with an optional registry host[:port]/ prefix and path segments.
+const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** The builder image when none is configured: Gentoo's stage3 (Portage included). */
+const DEFAULT_IMAGE = 'docker.io/gentoo/stage3:latest';
+const optionalNumber = optionalText.transform((v) => (v === undefined ? undefined : Number(v)));
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
+// Checked for shape here (5 or 6 fields, or @-aliases are not accepted); node-cron validates fully when scheduled.
+const cron = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression of 5 or 6 fields')
+    .default(fallback);
 
 const envSchema = z
   .object({
@@ -67,6 +83,31 @@ const envSchema = z
     SPOTJOBS_COMPILE_BUCKET: optionalText,
     SPOTJOBS_COMPILE_BUCKET_PREFIX: optionalText,
     SPOTJOBS_COMPILE_S3_FORCE_PATH_STYLE: flag(false),
+    // The build daemon
+    SPOTJOBS_COMPILE_WORKER_ID: optionalText.pipe(z.string().regex(WORKER_ID).optional()),
+    SPOTJOBS_COMPILE_CONCURRENCY: seconds(1, 1).pipe(z.number().max(64)),
+    SPOTJOBS_COMPILE_EXECUTOR: z.enum(['auto', 'container', 'process']).default('auto'),
+    SPOTJOBS_COMPILE_BUILDER_IMAGE: z.string().regex(IMAGE_REF, 'must be an image reference').default(DEFAULT_IMAGE),
+    SPOTJOBS_COMPILE_EMERGE: z.string().min(1).default('emerge'),
+    SPOTJOBS_COMPILE_WORK_DIR: optionalText.pipe(absolutePath.optional()),
+    SPOTJOBS_COMPILE_CACHE_DIR: absolutePath.default('/var/cache/spotjobs-compile/binpkgs'),
+    SPOTJOBS_COMPILE_CACHE_MAX_GIB: z.coerce.number().positive().max(1_000_000).default(20),
+    SPOTJOBS_COMPILE_TREE_DIR: optionalText.pipe(absolutePath.optional()),
+    SPOTJOBS_COMPILE_BUILD_MEMORY_MIB: optionalNumber.pipe(z.number().int().min(64).optional()),
+    SPOTJOBS_COMPILE_BUILD_CPUS: optionalNumber.pipe(z.number().positive().max(1024).optional()),
+    SPOTJOBS_COMPILE_BUILD_PIDS: seconds(4096, 16),
+    SPOTJOBS_COMPILE_BUILD_TIMEOUT_SECONDS: seconds(7200, 1).pipe(z.number().max(36_000)),
+    SPOTJOBS_COMPILE_BUILD_NETWORK: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional()),
+    SPOTJOBS_COMPILE_VISIBILITY_SECONDS: seconds(120, 10).pipe(z.number().max(43_200)),
+    SPOTJOBS_COMPILE_SHUTDOWN_GRACE_SECONDS: seconds(30, 0).pipe(z.number().max(3600)),
+    SPOTJOBS_COMPILE_IMDS: optionalText.pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()),
+    SPOTJOBS_COMPILE_HIBERNATE: z.enum(['release', 'hold']).default('release'),
+    SPOTJOBS_COMPILE_HIBERNATE_HOLD_SECONDS: seconds(900, 1).pipe(z.number().max(43_200)),
+    SPOTJOBS_SLEEP_SOCKET: absolutePath.default('/run/spotjobs/sleep-hook.sock'),
+    SPOTJOBS_COMPILE_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+    SPOTJOBS_COMPILE_CRON_TREE_REFRESH: cron('30 3 * * *'),
+    SPOTJOBS_COMPILE_CRON_PRUNE: cron('17 * * * *'),
+    SPOTJOBS_COMPILE_CRON_RECLAIM: cron('*/5 * * * *'),
   })
   .superRefine((env, ctx) => {
     const need = (name: keyof typeof env, why: string) => {
@@ -120,6 +161,41 @@ export interface CompileConfig {
         readonly forcePathStyle: boolean;
       }
     | undefined;
+  /** The build daemon's settings (`spotjobs-compile-worker`). */
+  readonly worker: WorkerConfig;
+}
+
+/** Settings of the build daemon; times in ms, sizes in bytes. */
+export interface WorkerConfig {
+  readonly workerId: string;
+  /** Builds at once on this host. Default 1, as Pacloud ran. */
+  readonly concurrency: number;
+  /** `auto`: Docker when an engine answers, else host processes (logged loudly). */
+  readonly executor: 'auto' | 'container' | 'process';
+  readonly builderImage: string;
+  /** The process executor's emerge (a path or a name on PATH). */
+  readonly emerge: string;
+  readonly workDir: string;
+  /** The binpkg cache on this host, mounted at Portage's PKGDIR in every build. */
+  readonly cacheDir: string;
+  readonly cacheMaxBytes: number;
+  /** A Portage tree mounted read-only into builds and refreshed by cron; unset: the image's own. */
+  readonly treeDir: string | undefined;
+  readonly build: {
+    readonly memoryBytes: number | undefined;
+    readonly cpus: number | undefined;
+    readonly pidsLimit: number;
+    readonly timeoutMs: number;
+    readonly network: string | undefined;
+  };
+  readonly visibilitySeconds: number;
+  readonly shutdownGraceMs: number;
+  readonly imds: boolean;
+  readonly hibernate: HibernatePolicy;
+  readonly sleepSocket: string;
+  /** 0 disables the health and metrics server. */
+  readonly healthPort: number;
+  readonly cron: { readonly treeRefresh: string; readonly prune: string; readonly reclaim: string };
 }
 
 const API_KEY = /^[A-Za-z0-9._~+/=-]{16,256}$/;
@@ -201,6 +277,43 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             forcePathStyle: e.SPOTJOBS_COMPILE_S3_FORCE_PATH_STYLE,
           }
         : undefined,
+    worker: {
+      workerId: e.SPOTJOBS_COMPILE_WORKER_ID ?? hostname(),
+      concurrency: e.SPOTJOBS_COMPILE_CONCURRENCY,
+      executor: e.SPOTJOBS_COMPILE_EXECUTOR,
+      builderImage: e.SPOTJOBS_COMPILE_BUILDER_IMAGE,
+      emerge: e.SPOTJOBS_COMPILE_EMERGE,
+      workDir: e.SPOTJOBS_COMPILE_WORK_DIR ?? `${e.SPOTJOBS_COMPILE_DATA_DIR.replace(/\/+$/, '')}/builds`,
+      cacheDir: e.SPOTJOBS_COMPILE_CACHE_DIR,
+      cacheMaxBytes: Math.floor(e.SPOTJOBS_COMPILE_CACHE_MAX_GIB * 2 ** 30),
+      treeDir: e.SPOTJOBS_COMPILE_TREE_DIR,
+      build: {
+        memoryBytes:
+          e.SPOTJOBS_COMPILE_BUILD_MEMORY_MIB === undefined ? undefined : e.SPOTJOBS_COMPILE_BUILD_MEMORY_MIB * 2 ** 20,
+        cpus: e.SPOTJOBS_COMPILE_BUILD_CPUS,
+        pidsLimit: e.SPOTJOBS_COMPILE_BUILD_PIDS,
+        timeoutMs: e.SPOTJOBS_COMPILE_BUILD_TIMEOUT_SECONDS * 1000,
+        network: e.SPOTJOBS_COMPILE_BUILD_NETWORK,
+      },
+      visibilitySeconds: e.SPOTJOBS_COMPILE_VISIBILITY_SECONDS,
+      shutdownGraceMs: e.SPOTJOBS_COMPILE_SHUTDOWN_GRACE_SECONDS * 1000,
+      // Spot notices only exist on EC2: watched by default with the aws backend.
+      imds:
+        e.SPOTJOBS_COMPILE_IMDS === undefined
+          ? e.SPOTJOBS_COMPILE_BACKEND === 'aws'
+          : ['true', '1', 'yes'].includes(e.SPOTJOBS_COMPILE_IMDS),
+      hibernate:
+        e.SPOTJOBS_COMPILE_HIBERNATE === 'hold'
+          ? { policy: 'hold', holdSeconds: e.SPOTJOBS_COMPILE_HIBERNATE_HOLD_SECONDS }
+          : { policy: 'release' },
+      sleepSocket: e.SPOTJOBS_SLEEP_SOCKET,
+      healthPort: e.SPOTJOBS_COMPILE_HEALTH_PORT,
+      cron: {
+        treeRefresh: e.SPOTJOBS_COMPILE_CRON_TREE_REFRESH,
+        prune: e.SPOTJOBS_COMPILE_CRON_PRUNE,
+        reclaim: e.SPOTJOBS_COMPILE_CRON_RECLAIM,
+      },
+    },
   });
 }
 
