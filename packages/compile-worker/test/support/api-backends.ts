@@ -19,6 +19,7 @@ import { onTestFinished } from 'vitest';
 import { CompileApi } from '../../src/api/compile-api.ts';
 import type { BuildPolicy } from '../../src/build/build-policy.ts';
 import { BuildService } from '../../src/build/build-service.ts';
+import type { BuilderProfile } from '../../src/build/builder-profile.ts';
 import { startCompileServer } from '../../src/http/compile-server.ts';
 import { startLocalCompileServer } from '../../src/local/local-compile.ts';
 import { tempStore, testProfile } from './local-builds.ts';
@@ -38,6 +39,8 @@ export interface BackendOptions {
   readonly policy?: Partial<BuildPolicy>;
   readonly openReads?: boolean;
   readonly clock?: Clock;
+  /** Default `testProfile` (a made-up pinned digest). */
+  readonly profile?: BuilderProfile;
 }
 
 export type BackendFactory = (options?: BackendOptions) => Promise<ApiBackend>;
@@ -85,7 +88,7 @@ export function emulatorBackend(endpoints: EmulatorEndpoints): BackendFactory {
     const builds = new BuildService({
       table,
       queue,
-      profile: testProfile,
+      profile: options.profile ?? testProfile,
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     });
