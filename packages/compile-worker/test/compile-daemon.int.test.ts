@@ -155,7 +155,7 @@ describe('build daemon on fauxqs, dynalite and Docker', () => {
       ['--onlydeps', '--onlydeps-with-rdeps', 'n', '=app-misc/ranger-1.8.1'],
       ['--buildpkgonly', '=app-misc/ranger-1.8.1'],
     ]);
-    for (const call of calls) expect(call.env.USE).toBe('-test doc');
+    for (const call of calls) expect(call.env.USE).toBe('doc -test');
 
     expect(await containersLabelled(docker, 'spotjobs.test-worker', workerId)).toEqual([]);
     expect(await backend.queue.depth()).toMatchObject({ visible: 0, inFlight: 0 });
