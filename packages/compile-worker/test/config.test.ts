@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ValidationError } from '@spotjobs/core';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
@@ -73,5 +74,87 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SPOTJOBS_COMPILE_IMAGE_DIGEST: 'latest' })).toThrow(
       /SPOTJOBS_COMPILE_IMAGE_DIGEST/,
     );
+  });
+});
+
+describe('loadConfig: the build daemon', () => {
+  it('defaults to one build per host, Docker when it answers, and a hostname worker id', () => {
+    const { worker } = loadConfig({ SPOTJOBS_COMPILE_DATA_DIR: '/srv/compile/' });
+    expect(worker).toMatchObject({
+      workerId: hostname(),
+      concurrency: 1,
+      executor: 'auto',
+      builderImage: 'docker.io/gentoo/stage3:latest',
+      workDir: '/srv/compile/builds',
+      cacheDir: '/var/cache/spotjobs-compile/binpkgs',
+      cacheMaxBytes: 20 * 2 ** 30,
+      treeDir: undefined,
+      build: { memoryBytes: undefined, cpus: undefined, pidsLimit: 4096, timeoutMs: 7_200_000 },
+      visibilitySeconds: 120,
+      shutdownGraceMs: 30_000,
+      imds: false,
+      hibernate: { policy: 'release' },
+      sleepSocket: '/run/spotjobs/sleep-hook.sock',
+      healthPort: 9464,
+      cron: { treeRefresh: '30 3 * * *', prune: '17 * * * *', reclaim: '*/5 * * * *' },
+    });
+  });
+
+  it('watches spot notices by default on AWS, and reads every daemon setting', () => {
+    const { worker } = loadConfig({
+      SPOTJOBS_COMPILE_BACKEND: 'aws',
+      SPOTJOBS_COMPILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/compile',
+      SPOTJOBS_COMPILE_BUCKET: 'artifacts',
+      SPOTJOBS_COMPILE_IMAGE_DIGEST: `sha256:${'0'.repeat(64)}`,
+      SPOTJOBS_COMPILE_WORKER_ID: 'i-0123456789abcdef0',
+      SPOTJOBS_COMPILE_CONCURRENCY: '4',
+      SPOTJOBS_COMPILE_BUILDER_IMAGE: `registry.example.org:5000/gentoo/builder:2026.11@sha256:${'a'.repeat(64)}`,
+      SPOTJOBS_COMPILE_BUILD_MEMORY_MIB: '6144',
+      SPOTJOBS_COMPILE_BUILD_CPUS: '1.5',
+      SPOTJOBS_COMPILE_CACHE_MAX_GIB: '0.5',
+      SPOTJOBS_COMPILE_TREE_DIR: '/var/cache/spotjobs-compile/portage',
+      SPOTJOBS_COMPILE_HIBERNATE: 'hold',
+      SPOTJOBS_COMPILE_HIBERNATE_HOLD_SECONDS: '600',
+      SPOTJOBS_COMPILE_CRON_PRUNE: '0 */6 * * *',
+    });
+    expect(worker).toMatchObject({
+      workerId: 'i-0123456789abcdef0',
+      concurrency: 4,
+      imds: true,
+      build: { memoryBytes: 6144 * 2 ** 20, cpus: 1.5 },
+      cacheMaxBytes: 2 ** 29,
+      treeDir: '/var/cache/spotjobs-compile/portage',
+      hibernate: { policy: 'hold', holdSeconds: 600 },
+      cron: { prune: '0 */6 * * *' },
+    });
+  });
+
+  it('names each wrong daemon setting', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        SPOTJOBS_COMPILE_CONCURRENCY: '0',
+        SPOTJOBS_COMPILE_EXECUTOR: 'kubernetes',
+        SPOTJOBS_COMPILE_BUILDER_IMAGE: 'gentoo; rm -rf /',
+        SPOTJOBS_COMPILE_CACHE_DIR: 'relative/dir',
+        SPOTJOBS_COMPILE_BUILD_MEMORY_MIB: 'lots',
+        SPOTJOBS_COMPILE_WORKER_ID: 'worker one',
+        SPOTJOBS_COMPILE_CRON_RECLAIM: 'every minute',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    const issues = (error as ValidationError).issues.join('\n');
+    for (const name of [
+      'SPOTJOBS_COMPILE_CONCURRENCY',
+      'SPOTJOBS_COMPILE_EXECUTOR',
+      'SPOTJOBS_COMPILE_BUILDER_IMAGE',
+      'SPOTJOBS_COMPILE_CACHE_DIR',
+      'SPOTJOBS_COMPILE_BUILD_MEMORY_MIB',
+      'SPOTJOBS_COMPILE_WORKER_ID',
+      'SPOTJOBS_COMPILE_CRON_RECLAIM',
+    ])
+      expect(issues).toContain(name);
   });
 });
