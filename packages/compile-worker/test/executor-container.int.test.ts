@@ -1,7 +1,7 @@
 // ContainerBuildExecutor against a real Docker Engine and the locally imported builder test
 // image, whose emerge stand-in records the exact argv and environment of every call.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError } from '@spotjobs/core';
@@ -14,7 +14,6 @@ import {
   type ContainerBuildExecutorOptions,
 } from '../src/executor/container-build-executor.ts';
 import { CONTAINER_OUTPUT_PKGDIR } from '../src/executor/container-sandbox.ts';
-import { DockerStreamDemuxer } from '../src/executor/docker-stream-demuxer.ts';
 import {
   containersLabelled,
   LogWatcher,
@@ -27,27 +26,29 @@ import {
 
 let docker: Docker;
 let image: string;
+let scratch: string;
 let workDir: string;
 const runId = newTestRunId();
 let jobSeq = 0;
 
 beforeAll(async () => {
   ({ docker, image } = await prepareDocker());
-  workDir = await mkdtemp(join(tmpdir(), 'executor-container-'));
+  scratch = await mkdtemp(join(tmpdir(), 'executor-container-'));
+  workDir = join(scratch, 'work');
 }, 360_000);
 
 afterAll(async () => {
   if (docker) await removeTestRun(docker, runId);
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-/** An executor with its own cache volume (unless given), labelled with this run. */
+/** An executor with its own binpkg cache directory (unless given), labelled with this run. */
 function executor(options: Partial<ContainerBuildExecutorOptions> = {}): ContainerBuildExecutor {
   return new ContainerBuildExecutor({
     docker,
     image,
     workDir,
-    cacheVolume: `spotjobs-test-binpkgs-${runId}-${++jobSeq}`,
+    cacheDir: join(scratch, `binpkgs-${++jobSeq}`),
     networkMode: 'none',
     memoryBytes: 256 * 2 ** 20,
     cpus: 0.5,
@@ -62,27 +63,25 @@ function jobId(): string {
   return `job-${runId}-${++jobSeq}`;
 }
 
-/** Lists the files in the named volume, through a throwaway container. */
-async function volumeFiles(volume: string): Promise<string[]> {
-  const container = await docker.createContainer({
-    Image: image,
-    Entrypoint: ['find', '/cache', '-type', 'f'],
-    Cmd: [],
-    Labels: { [TEST_RUN_LABEL]: runId },
-    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: '/cache' }] },
-  });
-  try {
-    await container.start();
-    await container.wait();
-    const logs = (await container.logs({ stdout: true, follow: false })) as unknown as Buffer;
-    let text = '';
-    new DockerStreamDemuxer((_stream, payload) => {
-      text += payload.toString('utf8');
-    }).push(logs);
-    return text.split('\n').filter(Boolean).sort();
-  } finally {
-    await container.remove({ force: true });
-  }
+/** The files under `dir`, relative to it, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+/** Runs `argv` in a running container; resolves its exit code and output. */
+async function execIn(id: string, argv: string[]): Promise<{ code: number | null; output: string }> {
+  const exec = await docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await new Promise((resolve) => stream.once('end', resolve));
+  // Frames: 8-byte headers before each payload; the test only looks for words in it.
+  const output = Buffer.concat(chunks).toString('latin1');
+  return { code: (await exec.inspect()).ExitCode, output };
 }
 
 describe('ContainerBuildExecutor', () => {
@@ -100,6 +99,8 @@ describe('ContainerBuildExecutor', () => {
     });
 
     expect(result.ok, JSON.stringify(result.log.tail)).toBe(true);
+    await result.removed;
+    expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
     if (!result.ok) return;
     const [deps, pkg, ...more] = standinCalls(logs.text());
     expect(more).toEqual([]);
@@ -126,12 +127,15 @@ describe('ContainerBuildExecutor', () => {
     expect(result.durations.totalMs).toBeGreaterThanOrEqual(
       result.durations.depsMs + result.durations.packageMs,
     );
-    expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
+    // The image it ran on: a locally imported image has an id and no registry digest.
+    expect(result.image).toEqual({ id: (await docker.getImage(image).inspect()).Id, repoDigests: [] });
+    // Only the log and the artifact stay: the package step's output directory is gone.
+    expect((await readdir(result.workDir)).sort()).toEqual(['build.log', 'libsigc++-2.12.1-r1.gpkg.tar']);
   });
 
-  it('keeps dependencies in the cache volume at Portage PKGDIR and reuses them in the next build', async () => {
-    const volume = `spotjobs-test-binpkgs-${runId}-shared`;
-    const build = executor({ cacheVolume: volume });
+  it('keeps dependencies in the cache directory at Portage PKGDIR (created if missing) and reuses them in the next build', async () => {
+    const cacheDir = join(scratch, `cache-${runId}`, 'not', 'there', 'yet');
+    const build = executor({ cacheDir });
     const first = new LogWatcher();
     const second = new LogWatcher();
 
@@ -154,10 +158,71 @@ describe('ContainerBuildExecutor', () => {
     expect(first.text()).toContain('>>> standin: built dependency dev-libs/standin-dep-1.0');
     expect(second.text()).toContain('>>> standin: reused binary package dev-libs/standin-dep-1.0');
     expect(second.text().join('\n')).not.toContain('built dependency');
-    // The image's make.conf says PKGDIR="/srv/binpkgs": the volume was mounted there.
+    // The image's make.conf says PKGDIR="/srv/binpkgs": the cache directory was mounted there.
     expect(first.text()).toContain('>>> standin: wrote /srv/binpkgs/dev-libs/standin-dep-1.0.gpkg.tar');
     // Only dependencies live in the cache; the built packages went out through the job's own PKGDIR.
-    expect(await volumeFiles(volume)).toEqual(['/cache/dev-libs/standin-dep-1.0.gpkg.tar']);
+    expect(await filesUnder(cacheDir)).toEqual(['dev-libs/standin-dep-1.0.gpkg.tar']);
+    await Promise.all([a.removed, b.removed]);
+  });
+
+  it('mounts the Portage tree read-only at the default path in every build', async () => {
+    const treeDir = join(scratch, `tree-${runId}`);
+    await mkdir(join(treeDir, 'profiles'), { recursive: true });
+    await writeFile(join(treeDir, 'profiles', 'repo_name'), 'gentoo\n');
+    const id = jobId();
+    const logs = new LogWatcher();
+    const abort = new AbortController();
+    const settled = executor({ treeDir })
+      .build({ cpv: 'app-misc/slow-build-1.0', use: [], jobId: id, signal: abort.signal, onLog: logs.onLog })
+      .catch((err: unknown) => err);
+
+    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
+    const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
+    const inspected = await docker.getContainer(info!.Id).inspect();
+    const read = await execIn(info!.Id, ['cat', '/var/db/repos/gentoo/profiles/repo_name']);
+    const write = await execIn(info!.Id, ['touch', '/var/db/repos/gentoo/written-by-a-build']);
+    abort.abort();
+
+    expect(inspected.Mounts).toContainEqual(
+      expect.objectContaining({
+        Type: 'bind',
+        Source: treeDir,
+        Destination: '/var/db/repos/gentoo',
+        RW: false,
+      }),
+    );
+    expect(read).toMatchObject({ code: 0, output: expect.stringContaining('gentoo') });
+    expect(write.code).not.toBe(0);
+    expect(write.output).toContain('Read-only file system');
+    expect(await readdir(treeDir)).toEqual(['profiles']);
+    expect(await settled).toBeInstanceOf(AbortedError);
+  });
+
+  it('mounts the Portage tree where treeMountPath says, and refuses a tree that is missing', async () => {
+    const treeDir = join(scratch, `tree-elsewhere-${runId}`);
+    await mkdir(treeDir);
+    const id = jobId();
+    const logs = new LogWatcher();
+    const abort = new AbortController();
+    const settled = executor({ treeDir, treeMountPath: '/srv/portage-tree' })
+      .build({ cpv: 'app-misc/slow-build-1.0', use: [], jobId: id, signal: abort.signal, onLog: logs.onLog })
+      .catch((err: unknown) => err);
+    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
+    const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
+    const inspected = await docker.getContainer(info!.Id).inspect();
+    abort.abort();
+
+    const missing = await executor({ treeDir: join(scratch, 'no-such-tree') })
+      .build({ cpv: 'app-misc/alpha-1.0', use: [], jobId: jobId(), signal: AbortSignal.timeout(60_000) })
+      .catch((err: unknown) => err);
+
+    expect(inspected.Mounts).toContainEqual(
+      expect.objectContaining({ Type: 'bind', Source: treeDir, Destination: '/srv/portage-tree', RW: false }),
+    );
+    expect(inspected.Mounts.map((m) => m.Destination)).not.toContain('/var/db/repos/gentoo');
+    expect(await settled).toBeInstanceOf(AbortedError);
+    expect(missing).toBeInstanceOf(BuildEngineError);
+    expect((missing as BuildEngineError).message).toContain('no-such-tree is missing');
   });
 
   it('reports a failing package step with its exit code, reason and log', async () => {
@@ -171,6 +236,7 @@ describe('ContainerBuildExecutor', () => {
     });
 
     expect(result).toMatchObject({ ok: false, reason: 'package-failed', exitCode: 3 });
+    expect(result.image.id).toMatch(/^sha256:[0-9a-f]{64}$/);
     const stored = await readFile(result.log.path, 'utf8');
     expect(stored).toContain('make: *** [Makefile:12: all] Error 1');
     expect(stored).toContain('!!! ERROR: app-misc/fail-compile-1.0 failed (compile phase)');
@@ -225,11 +291,12 @@ describe('ContainerBuildExecutor', () => {
     expect(result).toMatchObject({ ok: false, reason: 'no-artifact', exitCode: null });
   });
 
-  it('applies the memory, CPU, pids and network limits and the cache mount to the build container', async () => {
+  it('applies the memory, CPU, pids and network limits and the cache and output mounts to the build container', async () => {
     const id = jobId();
     const logs = new LogWatcher();
     const abort = new AbortController();
-    const building = executor({ memoryBytes: 300 * 2 ** 20, cpus: 0.75, pidsLimit: 99 }).build({
+    const cacheDir = join(scratch, `cache-limits-${runId}`);
+    const building = executor({ memoryBytes: 300 * 2 ** 20, cpus: 0.75, pidsLimit: 99, cacheDir }).build({
       cpv: 'app-misc/slow-build-1.0',
       use: [],
       jobId: id,
@@ -253,7 +320,15 @@ describe('ContainerBuildExecutor', () => {
       CapAdd: ['SYS_PTRACE'],
     });
     expect(inspected.Mounts).toContainEqual(
-      expect.objectContaining({ Type: 'volume', Destination: '/srv/binpkgs' }),
+      expect.objectContaining({ Type: 'bind', Source: cacheDir, Destination: '/srv/binpkgs', RW: true }),
+    );
+    expect(inspected.Mounts).toContainEqual(
+      expect.objectContaining({
+        Type: 'bind',
+        Source: expect.stringMatching(new RegExp(`^${workDir}/${id}-[^/]+/binpkg-out$`)),
+        Destination: CONTAINER_OUTPUT_PKGDIR,
+        RW: true,
+      }),
     );
     expect(inspected.Config.Labels).toMatchObject({
       [TEST_RUN_LABEL]: runId,
@@ -273,6 +348,7 @@ describe('ContainerBuildExecutor', () => {
 
     expect(result).toMatchObject({ ok: false, reason: 'timeout', exitCode: null });
     expect(result.log.tail).toContain('>>> spotjobs: wall-clock limit of 3000 ms reached: killing the build');
+    await result.removed;
     expect(await containersLabelled(docker, BuildLabels.jobId, id)).toEqual([]);
   });
 
@@ -307,7 +383,10 @@ describe('ContainerBuildExecutor', () => {
       const building = build
         .build({ cpv: 'app-misc/quick-1.0', use: [], jobId: id, signal: abort.signal })
         .then(
-          (result) => result.ok,
+          async (result) => {
+            await result.removed;
+            return result.ok;
+          },
           (err: unknown) => err,
         );
       setTimeout(() => abort.abort(), delayMs);

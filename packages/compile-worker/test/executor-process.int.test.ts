@@ -102,6 +102,8 @@ describe('ProcessBuildExecutor', () => {
       expect(result.artifact.size).toBe(bytes.length);
       // The job's private PKGDIR is gone; the artifact and the log stay for the caller.
       expect((await readdir(result.workDir)).sort()).toEqual(['build.log', 'libsigc++-2.12.1-r1-1.tbz2']);
+      expect(result.image).toEqual({ id: 'host', repoDigests: [] });
+      await expect(result.removed).resolves.toBeUndefined();
       expect(await readFile(result.log.path, 'utf8')).toContain(
         'no container: no isolation, no limits but time',
       );
@@ -132,6 +134,26 @@ describe('ProcessBuildExecutor', () => {
     expect(first.text()).toContain('>>> standin: built dependency dev-libs/standin-dep-1.0');
     expect(second.text()).toContain('>>> standin: reused binary package dev-libs/standin-dep-1.0');
     expect(await readdir(join(cache, 'dev-libs/standin-dep'))).toEqual(['standin-dep-1.0-1.tbz2']);
+  });
+
+  it('uses cacheDir (created if missing) as the deps step PKGDIR when given', async () => {
+    const cacheDir = join(root, 'spotjobs-cache', 'binpkgs');
+    const logs = new LogWatcher();
+
+    const result = await executor({ cacheDir }).build({
+      cpv: 'app-misc/gamma-1.0',
+      use: [],
+      jobId: 'c',
+      signal: AbortSignal.timeout(30_000),
+      onLog: logs.onLog,
+    });
+
+    expect(result.ok).toBe(true);
+    const [deps, pkg] = standinCalls(logs.text());
+    expect(deps?.env.PKGDIR).toBe(cacheDir);
+    expect(pkg?.env.PKGDIR).toBe(join(result.workDir, 'binpkg-out'));
+    expect(await readdir(join(cacheDir, 'dev-libs/standin-dep'))).toEqual(['standin-dep-1.0-1.tbz2']);
+    await expect(readdir(cache)).rejects.toThrow(/ENOENT/); // Portage's own PKGDIR was not used
   });
 
   it('reports a failing step with its exit code and log, and a warning-only build as a success', async () => {

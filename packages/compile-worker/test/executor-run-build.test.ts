@@ -1,7 +1,7 @@
 // runBuild, the flow both executors share, against a scripted sandbox and a manual clock:
 // verdicts from exit codes only, the stored log, the wall-clock limit, aborts and clean-up.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError, ValidationError } from '@spotjobs/core';
@@ -9,8 +9,13 @@ import { ManualClock, recordingLogger } from '@spotjobs/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BuildEngineError } from '../src/executor/build-engine-error.ts';
 import type { BuildLogLine, BuildRequest } from '../src/executor/build-executor.ts';
-import { type BuildSandbox, type RunBuildOptions, runBuild } from '../src/executor/run-build.ts';
-import { FakeSandbox } from './support/executor-fakes.ts';
+import {
+  type BuildSandbox,
+  type RunBuildOptions,
+  runBuild,
+  type SandboxContext,
+} from '../src/executor/run-build.ts';
+import { FAKE_IMAGE, FakeSandbox } from './support/executor-fakes.ts';
 
 let workDir: string;
 let clock: ManualClock;
@@ -25,7 +30,7 @@ afterEach(async () => {
 });
 
 function options(
-  sandbox: BuildSandbox | (() => Promise<BuildSandbox>),
+  sandbox: FakeSandbox | ((context: SandboxContext) => Promise<BuildSandbox>),
   more: Partial<RunBuildOptions> = {},
 ): RunBuildOptions {
   return {
@@ -33,7 +38,7 @@ function options(
     timeoutMs: 60_000,
     clock,
     logger: recordingLogger(),
-    openSandbox: typeof sandbox === 'function' ? sandbox : async () => sandbox,
+    openSandbox: typeof sandbox === 'function' ? sandbox : async (context) => sandbox.open(context),
     ...more,
   };
 }
@@ -53,7 +58,7 @@ describe('runBuild', () => {
     const content = Buffer.from('a binary package');
     const sandbox = new FakeSandbox(
       { deps: { exit: 0, stdout: 'deps out\n' }, package: { exit: 0, stderr: ' * QA Notice: warning\n' } },
-      [{ fileName: 'x-1.0.tbz2', content }],
+      [{ path: 'app-misc/x-1.0.tbz2', content }],
     );
     const lines: BuildLogLine[] = [];
 
@@ -80,6 +85,58 @@ describe('runBuild', () => {
     expect(sandbox.steps.map((s) => s.env.USE)).toEqual(['a -b', 'a -b']);
     expect(sandbox.calls).toEqual(['dispose']);
     expect((await readdir(result.workDir)).sort()).toEqual(['build.log', 'x-1.0.tbz2']);
+    expect(result.image).toEqual(FAKE_IMAGE);
+    await result.removed;
+    expect(sandbox.disposed).toBe(true);
+  });
+
+  it('resolves without waiting for the sandbox to go, and settles removed once it has', async () => {
+    const sandbox = new FakeSandbox({}, undefined, { holdDispose: true });
+
+    const result = await runBuild(request(), options(sandbox));
+    let removed = false;
+    const removing = result.removed.then(() => {
+      removed = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(result.ok).toBe(true);
+    expect(sandbox.calls).toEqual(['dispose']);
+    expect(removed).toBe(false);
+    sandbox.finishDispose();
+    await removing;
+    expect(sandbox.disposed).toBe(true);
+  });
+
+  it('settles removed, without rejecting, when the sandbox fails to go', async () => {
+    const logger = recordingLogger();
+    const sandbox = new FakeSandbox();
+    sandbox.dispose = async () => {
+      throw new Error('engine gone');
+    };
+
+    const result = await runBuild(request(), options(sandbox, { logger }));
+
+    await expect(result.removed).resolves.toBeUndefined();
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'releasing the build sandbox failed' }),
+    );
+  });
+
+  it('takes only regular files as the binary package: a symbolic link in the output directory is ignored', async () => {
+    const secret = join(workDir, 'host-secret');
+    await writeFile(secret, 'not for the build');
+    const sandbox = new FakeSandbox({}, []);
+    const open = async (context: SandboxContext) => {
+      await mkdir(join(context.outputDir, 'app-misc'));
+      await symlink(secret, join(context.outputDir, 'app-misc/x-1.0.tbz2'));
+      return sandbox.open(context);
+    };
+
+    const result = await runBuild(request(), options(open));
+
+    expect(result).toMatchObject({ ok: false, reason: 'no-artifact' });
+    expect(await readdir(result.workDir)).toEqual(['build.log']);
   });
 
   it('stops at a failing deps step with its exit code', async () => {
@@ -109,8 +166,8 @@ describe('runBuild', () => {
     [
       'two',
       [
-        { fileName: 'x-1.0.tbz2', content: Buffer.from('a') },
-        { fileName: 'x-1.0.gpkg.tar', content: Buffer.from('b') },
+        { path: 'app-misc/x-1.0.tbz2', content: Buffer.from('a') },
+        { path: 'app-misc/x-1.0.gpkg.tar', content: Buffer.from('b') },
       ],
     ],
   ])(
@@ -136,6 +193,8 @@ describe('runBuild', () => {
     expect(result).toMatchObject({ ok: false, reason: 'timeout', exitCode: null });
     expect(result.log.tail).toContain('>>> spotjobs: wall-clock limit of 5000 ms reached: killing the build');
     expect(sandbox.calls).toEqual(['kill', 'dispose']);
+    await result.removed;
+    expect(sandbox.disposed).toBe(true);
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -153,6 +212,27 @@ describe('runBuild', () => {
     expect(sandbox.calls).toEqual(['stop', 'dispose']);
     expect(sandbox.steps.map((s) => s.name)).toEqual(['deps']);
     expect(await readdir(workDir)).toEqual([]);
+  });
+
+  it('rejects an aborted build only once its sandbox is gone', async () => {
+    const sandbox = new FakeSandbox({ deps: { exit: 'hang' } }, undefined, { holdDispose: true });
+    const abort = new AbortController();
+    let settled = false;
+    const building = runBuild(request({ signal: abort.signal }), options(sandbox))
+      .catch((e: unknown) => e)
+      .finally(() => {
+        settled = true;
+      });
+    await sandbox.started('deps');
+
+    abort.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sandbox.calls).toEqual(['stop', 'dispose']);
+    expect(settled).toBe(false);
+    sandbox.finishDispose();
+
+    expect(await building).toBeInstanceOf(AbortedError);
+    expect(sandbox.disposed).toBe(true);
   });
 
   it('disposes a sandbox that opens after the abort', async () => {

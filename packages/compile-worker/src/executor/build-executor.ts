@@ -8,6 +8,9 @@
  * - resolves `{ ok: true }`: both steps exited 0 and exactly one binary package was produced;
  * - resolves `{ ok: false }`: the *package* failed (a step's exit code, the wall-clock limit,
  *   no binary package): a verdict to record, with the log;
+ * - either result carries `removed`: the build's container (or leftover processes) is released
+ *   in the background so the verdict does not wait for it; await it before reporting the job
+ *   done (the daemon does), so that no container outlives its job;
  * - rejects `AbortedError`: `signal` aborted (interruption, shutdown); the build was stopped and
  *   its work directory removed, nothing half-written is left: release the job;
  * - rejects `BuildEngineError`: the *machine* failed (engine unreachable, image missing, PKGDIR
@@ -65,9 +68,21 @@ export interface BuildDurations {
   readonly prepareMs: number;
   readonly depsMs: number;
   readonly packageMs: number;
-  /** Copying the binary package out and hashing it. */
+  /** Finding the binary package in the job's output directory, hashing it and moving it to the work directory. */
   readonly collectMs: number;
+  /** From the call to the result (`removed` may settle later). */
   readonly totalMs: number;
+}
+
+/**
+ * The image a build ran on, so a caller can refuse to record a build under a profile that
+ * pins another image. `ProcessBuildExecutor` builds on the host itself: `{ id: 'host', repoDigests: [] }`.
+ */
+export interface BuildImage {
+  /** The engine's image id (`sha256:…`), or `host`. */
+  readonly id: string;
+  /** `repo@sha256:…` for each registry the image was pulled from or pushed to; empty for a local-only image. */
+  readonly repoDigests: readonly string[];
 }
 
 /**
@@ -84,6 +99,12 @@ interface BuildOutcome {
   readonly durations: BuildDurations;
   /** The job's work directory (holds the log and the artifact); the caller removes it when done. */
   readonly workDir: string;
+  readonly image: BuildImage;
+  /**
+   * Settles once the build's container is removed (or its leftover processes are gone). Never
+   * rejects: a removal that fails is logged (the maintenance task prunes what is left).
+   */
+  readonly removed: Promise<void>;
 }
 
 export interface BuildSuccess extends BuildOutcome {

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
+import { isAbsolute, posix } from 'node:path';
 import { type Clock, type Logger, silentLogger, systemClock, ValidationError } from '@spotjobs/core';
 import type Docker from 'dockerode';
+import { BuildEngineError } from './build-engine-error.ts';
 import type { BuildExecutor, BuildRequest, BuildResult } from './build-executor.ts';
-import { ContainerSandbox } from './container-sandbox.ts';
+import { CONTAINER_OUTPUT_PKGDIR, ContainerSandbox } from './container-sandbox.ts';
 import { engineError } from './docker-errors.ts';
 import { ensureImage, type ImageApi, type PullProgress, type RegistryAuth } from './image-puller.ts';
 import { readPortagePkgdir } from './portage-pkgdir.ts';
@@ -14,10 +17,25 @@ export interface ContainerBuildExecutorOptions {
   readonly docker: Docker;
   /** The builder image: Gentoo with Portage (`emerge`, `portageq`) and the wanted make.conf. */
   readonly image: string;
-  /** Host directory for per-job work directories (build log, binary package). */
+  /**
+   * Host directory for per-job work directories (build log, binary package). Each job's
+   * output directory in it is bind-mounted into its container, so the Docker Engine must see
+   * this path as this process does (same host, no remote engine).
+   */
   readonly workDir: string;
-  /** Named volume mounted at Portage's PKGDIR in every build: the shared binpkg cache. */
-  readonly cacheVolume?: string;
+  /**
+   * The shared binpkg cache: an absolute host directory (created if missing), bind-mounted at
+   * the image's Portage PKGDIR in every build. Plain files, so the daemon prunes it by size.
+   */
+  readonly cacheDir: string;
+  /**
+   * A Portage tree on the host (absolute), bind-mounted read-only at `treeMountPath` in every
+   * build and PKGDIR probe; refreshed outside the builds (`emerge --sync` in a separate
+   * container). Default: none, the image's own tree.
+   */
+  readonly treeDir?: string;
+  /** Where `treeDir` is mounted in the container. Default `/var/db/repos/gentoo`. */
+  readonly treeMountPath?: string;
   /** Memory limit per build, bytes; swap is not allowed on top. Default: 3/4 of this host's memory. */
   readonly memoryBytes?: number;
   /** CPUs per build (fractions allowed). Default: all of this host's. */
@@ -35,7 +53,7 @@ export interface ContainerBuildExecutorOptions {
   readonly networkMode?: string;
   /** Capabilities added to the build container. Default `['SYS_PTRACE']` (Portage's sandbox, as Pacloud ran). */
   readonly capAdd?: readonly string[];
-  /** Labels added to every container and to the cache volume (e.g. a test-run id). */
+  /** Labels added to every container (e.g. a test-run id). */
   readonly labels?: Readonly<Record<string, string>>;
   /** What the container runs while the steps run beside it as execs. Default `['sleep', 'infinity']`. */
   readonly keepAliveCommand?: readonly string[];
@@ -50,7 +68,8 @@ interface Settings {
   readonly docker: Docker;
   readonly image: string;
   readonly workDir: string;
-  readonly cacheVolume: string;
+  readonly cacheDir: string;
+  readonly tree: { readonly dir: string; readonly mountPath: string } | undefined;
   readonly memoryBytes: number;
   readonly nanoCpus: number;
   readonly pidsLimit: number;
@@ -66,7 +85,7 @@ interface Settings {
   readonly clock: Clock;
 }
 
-/** Labels every container and volume this executor creates carries, for `docker ps --filter label=`. */
+/** Labels every container this executor creates carries, for `docker ps --filter label=`. */
 export const BuildLabels = {
   role: 'spotjobs.role',
   jobId: 'spotjobs.job-id',
@@ -77,11 +96,13 @@ export const BuildLabels = {
  *
  * ```
  * image present? else pull (progress events)      once per image id: portageq envvar PKGDIR
- * create container: keep-alive command, init, limits (memory, CPU, pids), labels,
- *                   cache volume mounted at PKGDIR
+ * create container: keep-alive command, init, limits (memory, CPU, pids), labels, bind mounts:
+ *                   cacheDir at PKGDIR, the job's output dir at /var/tmp/spotjobs-binpkg-out,
+ *                   treeDir read-only at treeMountPath (when given)
  * exec 1: USE=… emerge --onlydeps --onlydeps-with-rdeps n =cpv
- * exec 2: USE=… PKGDIR=<in-container dir> emerge --buildpkgonly =cpv
- * copy the binary package out (docker cp), sha256 while writing; remove the container, always
+ * exec 2: USE=… PKGDIR=/var/tmp/spotjobs-binpkg-out emerge --buildpkgonly =cpv
+ * read the binary package from the host, sha256 while copying -> result
+ * remove the container (force), always: in the background after a result (`removed`)
  * ```
  *
  * One container, two execs (not a container per step): `--buildpkgonly` needs the dependencies
@@ -91,16 +112,17 @@ export const BuildLabels = {
  * @example
  * ```ts
  * const executor = new ContainerBuildExecutor({ docker: new Docker(), image: 'spotjobs/gentoo-builder:latest',
- *   workDir: '/var/lib/spotjobs/builds', memoryBytes: 4 * 2 ** 30, cpus: 2 });
+ *   workDir: '/var/lib/spotjobs/builds', cacheDir: '/var/cache/spotjobs/binpkgs', memoryBytes: 4 * 2 ** 30, cpus: 2 });
  * const result = await executor.build({ cpv: 'app-misc/ranger-1.8.1', use: ['-test'], jobId, signal });
  * if (result.ok) await upload(result.artifact.path, result.artifact.sha256);
+ * await result.removed;
  * ```
  */
 export class ContainerBuildExecutor implements BuildExecutor {
   readonly kind = 'container';
   readonly #settings: Settings;
   readonly #pkgdirs = new Map<string, Promise<string>>();
-  #volume: Promise<void> | undefined;
+  #hostDirs: Promise<void> | undefined;
 
   constructor(options: ContainerBuildExecutorOptions) {
     this.#settings = compile(options);
@@ -117,7 +139,7 @@ export class ContainerBuildExecutor implements BuildExecutor {
     });
   }
 
-  async #open({ jobId, log, signal }: SandboxContext): Promise<BuildSandbox> {
+  async #open({ jobId, outputDir, log, signal }: SandboxContext): Promise<BuildSandbox> {
     const s = this.#settings;
     const images: ImageApi = {
       getImage: (name) => ({ inspect: () => s.docker.getImage(name).inspect() }),
@@ -131,16 +153,21 @@ export class ContainerBuildExecutor implements BuildExecutor {
           auth,
         ) as unknown as Promise<NodeJS.ReadableStream>,
     };
-    const { id: imageId, pulled } = await ensureImage(images, s.image, {
-      signal,
-      logger: s.logger,
-      ...(s.onPullProgress ? { onProgress: s.onPullProgress } : {}),
-      ...(s.registryAuth ? { auth: s.registryAuth } : {}),
-    });
-    if (pulled) log.note(`pulled image ${s.image}`);
-    const pkgdir = await this.#pkgdirOf(imageId);
-    await this.#ensureVolume();
-    log.note(`image ${s.image} (${imageId}); binpkg cache volume ${s.cacheVolume} at PKGDIR ${pkgdir}`);
+    // The host directories are checked while the engine looks the image up.
+    const [image] = await Promise.all([
+      ensureImage(images, s.image, {
+        signal,
+        logger: s.logger,
+        clock: s.clock,
+        ...(s.onPullProgress ? { onProgress: s.onPullProgress } : {}),
+        ...(s.registryAuth ? { auth: s.registryAuth } : {}),
+      }),
+      this.#ensureHostDirs(),
+    ]);
+    if (image.pulled) log.note(`pulled image ${s.image}`);
+    const pkgdir = await this.#pkgdirOf(image.id);
+    const tree = s.tree ? `; Portage tree ${s.tree.dir} at ${s.tree.mountPath} (read-only)` : '';
+    log.note(`image ${s.image} (${image.id}); binpkg cache ${s.cacheDir} at PKGDIR ${pkgdir}${tree}`);
 
     // No abortSignal on create: a create cancelled in flight may still make a container we would
     // never hear of. The caller checks the signal once this returns, and disposes.
@@ -148,19 +175,27 @@ export class ContainerBuildExecutor implements BuildExecutor {
     try {
       container = await s.docker.createContainer({
         name: `spotjobs-build-${jobId}-${randomBytes(3).toString('hex')}`,
-        Image: imageId,
+        Image: image.id,
         Entrypoint: [...s.keepAliveCommand],
         Cmd: [],
         Labels: { ...s.labels, [BuildLabels.role]: 'compile-build', [BuildLabels.jobId]: jobId },
         HostConfig: {
           ...this.#hostConfig(),
-          Mounts: [{ Type: 'volume', Source: s.cacheVolume, Target: pkgdir }],
+          Mounts: [
+            { Type: 'bind', Source: s.cacheDir, Target: pkgdir },
+            { Type: 'bind', Source: outputDir, Target: CONTAINER_OUTPUT_PKGDIR },
+            ...this.#treeMounts(),
+          ],
         },
       });
     } catch (err) {
       throw engineError('container', `creating the build container from ${s.image}`, err);
     }
-    const sandbox = new ContainerSandbox(container, s.stopTimeoutSeconds);
+    const sandbox = new ContainerSandbox(
+      container,
+      { id: image.id, repoDigests: image.repoDigests },
+      s.stopTimeoutSeconds,
+    );
     try {
       await container.start();
     } catch (err) {
@@ -185,7 +220,14 @@ export class ContainerBuildExecutor implements BuildExecutor {
     };
   }
 
-  // Once per image id: an image's make.conf does not change under the same id.
+  // The Portage tree, read-only: builds never write it (a separate task syncs it).
+  #treeMounts(): Docker.MountSettings[] {
+    const { tree } = this.#settings;
+    return tree ? [{ Type: 'bind', Source: tree.dir, Target: tree.mountPath, ReadOnly: true }] : [];
+  }
+
+  // Once per image id: an image's make.conf does not change under the same id. The probe sees
+  // the tree too: Portage reads its profile (a link into the tree) before it answers.
   #pkgdirOf(imageId: string): Promise<string> {
     let pending = this.#pkgdirs.get(imageId);
     if (!pending) {
@@ -193,30 +235,54 @@ export class ContainerBuildExecutor implements BuildExecutor {
       pending = readPortagePkgdir(s.docker, imageId, {
         name: `spotjobs-pkgdir-${randomBytes(4).toString('hex')}`,
         Labels: { ...s.labels, [BuildLabels.role]: 'compile-pkgdir' },
-        HostConfig: this.#hostConfig(),
-      }).catch((err: unknown) => {
-        this.#pkgdirs.delete(imageId);
-        throw engineError('pkgdir', `reading PKGDIR from ${s.image}`, err);
-      });
+        HostConfig: { ...this.#hostConfig(), Mounts: this.#treeMounts() },
+      }).then(
+        (pkgdir) => {
+          const clash = [CONTAINER_OUTPUT_PKGDIR, s.tree?.mountPath].find(
+            (path) => path !== undefined && overlaps(path, pkgdir),
+          );
+          if (clash) {
+            throw new BuildEngineError('pkgdir', `PKGDIR ${pkgdir} of ${s.image} overlaps ${clash}`);
+          }
+          return pkgdir;
+        },
+        (err: unknown) => {
+          throw engineError('pkgdir', `reading PKGDIR from ${s.image}`, err);
+        },
+      );
+      pending.catch(() => this.#pkgdirs.delete(imageId));
       this.#pkgdirs.set(imageId, pending);
     }
     return pending;
   }
 
-  // Creating an existing volume is a no-op for the engine; once per executor is enough.
-  #ensureVolume(): Promise<void> {
-    const s = this.#settings;
-    this.#volume ??= s.docker
-      .createVolume({ Name: s.cacheVolume, Labels: { ...s.labels, [BuildLabels.role]: 'binpkg-cache' } })
-      .then(
-        () => {},
-        (err: unknown) => {
-          this.#volume = undefined;
-          throw engineError('container', `creating the cache volume ${s.cacheVolume}`, err);
-        },
-      );
-    return this.#volume;
+  // Once per executor: the cache directory is created (the daemon may start on a fresh host)
+  // and the tree checked, so a wrong path says so instead of failing inside the engine.
+  #ensureHostDirs(): Promise<void> {
+    const { cacheDir, tree } = this.#settings;
+    this.#hostDirs ??= (async () => {
+      await mkdir(cacheDir, { recursive: true }).catch((err: unknown) => {
+        throw new BuildEngineError('container', `creating the binpkg cache ${cacheDir}`, { cause: err });
+      });
+      if (!tree) return;
+      const found = await stat(tree.dir).catch((err: unknown) => {
+        throw new BuildEngineError('container', `the Portage tree ${tree.dir} is missing`, { cause: err });
+      });
+      if (!found.isDirectory()) {
+        throw new BuildEngineError('container', `the Portage tree ${tree.dir} is not a directory`);
+      }
+    })();
+    this.#hostDirs.catch(() => {
+      this.#hostDirs = undefined;
+    });
+    return this.#hostDirs;
   }
+}
+
+/** Whether one of two absolute container paths is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  const inside = (child: string, parent: string) => child === parent || child.startsWith(`${parent}/`);
+  return inside(posix.normalize(a), posix.normalize(b)) || inside(posix.normalize(b), posix.normalize(a));
 }
 
 function compile(options: ContainerBuildExecutorOptions): Settings {
@@ -233,6 +299,16 @@ function compile(options: ContainerBuildExecutorOptions): Settings {
   }
   if (!options.image) issues.push('image is required');
   if (!options.workDir) issues.push('workDir is required');
+  if (!options.cacheDir || !isAbsolute(options.cacheDir)) issues.push('cacheDir must be an absolute path');
+  if (options.treeDir !== undefined && !isAbsolute(options.treeDir)) {
+    issues.push('treeDir must be an absolute path');
+  }
+  const treeMountPath = posix.normalize(options.treeMountPath ?? '/var/db/repos/gentoo');
+  if (!posix.isAbsolute(treeMountPath) || treeMountPath === '/') {
+    issues.push('treeMountPath must be an absolute path below /');
+  } else if (overlaps(treeMountPath, CONTAINER_OUTPUT_PKGDIR)) {
+    issues.push(`treeMountPath must not overlap ${CONTAINER_OUTPUT_PKGDIR}`);
+  }
   if (options.keepAliveCommand && options.keepAliveCommand.length === 0)
     issues.push('keepAliveCommand is empty');
   if (issues.length > 0) throw new ValidationError('invalid ContainerBuildExecutor options', issues);
@@ -240,7 +316,8 @@ function compile(options: ContainerBuildExecutorOptions): Settings {
     docker: options.docker,
     image: options.image,
     workDir: options.workDir,
-    cacheVolume: options.cacheVolume ?? 'spotjobs-binpkg-cache',
+    cacheDir: options.cacheDir,
+    tree: options.treeDir ? { dir: options.treeDir, mountPath: treeMountPath } : undefined,
     memoryBytes: Math.floor(options.memoryBytes ?? totalmem() * 0.75),
     nanoCpus: Math.round((options.cpus ?? availableParallelism()) * 1e9),
     pidsLimit: Math.floor(options.pidsLimit ?? 4096),

@@ -1,16 +1,14 @@
-import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import * as tar from 'tar-stream';
-import { type BuildStep, isBinpkgOf } from './build-steps.ts';
-import type { BuildTarget } from './build-target.ts';
+import type { BuildImage } from './build-executor.ts';
+import type { BuildStep } from './build-steps.ts';
 import { runContainerExec } from './container-exec.ts';
-import { dockerStatusCode, engineError, ignoreDockerStatus } from './docker-errors.ts';
+import { engineError, ignoreDockerStatus } from './docker-errors.ts';
 import type { BuildSandbox } from './run-build.ts';
 
 /**
- * Inside the container, outside the cache volume: the `--buildpkgonly` step's PKGDIR. It lives
- * and dies with the container, so nothing of a build survives the job except what is copied out.
+ * Inside the container, outside the binpkg cache: the `--buildpkgonly` step's PKGDIR, where the
+ * job's output directory on the host is bind-mounted. The binary package lands on the host as
+ * it is written, so nothing is copied out of the container.
  */
 export const CONTAINER_OUTPUT_PKGDIR = '/var/tmp/spotjobs-binpkg-out';
 
@@ -21,11 +19,13 @@ export const CONTAINER_OUTPUT_PKGDIR = '/var/tmp/spotjobs-binpkg-out';
  */
 export class ContainerSandbox implements BuildSandbox {
   readonly outputPkgdir = CONTAINER_OUTPUT_PKGDIR;
+  readonly image: BuildImage;
   readonly #container: Docker.Container;
   readonly #stopTimeoutSeconds: number;
 
-  constructor(container: Docker.Container, stopTimeoutSeconds: number) {
+  constructor(container: Docker.Container, image: BuildImage, stopTimeoutSeconds: number) {
     this.#container = container;
+    this.image = image;
     this.#stopTimeoutSeconds = stopTimeoutSeconds;
   }
 
@@ -44,39 +44,6 @@ export class ContainerSandbox implements BuildSandbox {
     }
   }
 
-  async collect(
-    target: BuildTarget,
-    write: (source: Readable, fileName: string) => Promise<void>,
-  ): Promise<number> {
-    let archive: NodeJS.ReadableStream;
-    try {
-      archive = await this.#container.getArchive({ path: CONTAINER_OUTPUT_PKGDIR });
-    } catch (err) {
-      if (dockerStatusCode(err) === 404) return 0; // the step wrote nothing at all
-      throw engineError('collect', 'copying the binary package out', err);
-    }
-    // The archive holds the directory itself: `spotjobs-binpkg-out/<category>/<file>`.
-    const extract = tar.extract();
-    const source = archive as Readable;
-    source.once('error', (err) => extract.destroy(err));
-    source.pipe(extract);
-    let found = 0;
-    try {
-      for await (const entry of extract) {
-        const inside = entry.header.name.split('/').slice(1).join('/');
-        if (entry.header.type === 'file' && isBinpkgOf(target, inside)) {
-          found++;
-          await write(entry as unknown as Readable, posix.basename(inside));
-        } else {
-          entry.resume();
-        }
-      }
-    } finally {
-      source.destroy();
-    }
-    return found;
-  }
-
   async kill(): Promise<void> {
     await this.#container.kill({ signal: 'SIGKILL' }).catch(ignoreDockerStatus(404, 409));
   }
@@ -86,8 +53,8 @@ export class ContainerSandbox implements BuildSandbox {
   }
 
   async dispose(): Promise<void> {
-    // `force` kills what still runs; `v` drops anonymous volumes (the named cache stays).
-    // 409: a removal is already under way.
+    // One call: `force` kills what still runs (the keep-alive, a build's orphans) and removes;
+    // `v` drops anonymous volumes (the bind mounts stay). 409: a removal is already under way.
     await this.#container
       .remove({ force: true, v: true, abortSignal: AbortSignal.timeout(60_000) })
       .catch(ignoreDockerStatus(404, 409));

@@ -1,12 +1,13 @@
-import { AbortedError, type Logger } from '@spotjobs/core';
+import { AbortedError, type Clock, type Logger, systemClock } from '@spotjobs/core';
 import { BuildEngineError } from './build-engine-error.ts';
+import type { BuildImage } from './build-executor.ts';
 import { dockerStatusCode, engineError } from './docker-errors.ts';
 import { LineSplitter } from './line-splitter.ts';
 
 /** The part of dockerode that finds and pulls images (a fake in unit tests). */
 export interface ImageApi {
   // dockerode's image inspect takes no abort signal (it would end up in the query string).
-  getImage(name: string): { inspect(): Promise<{ Id: string }> };
+  getImage(name: string): { inspect(): Promise<{ Id: string; RepoDigests?: string[] }> };
   pull(
     ref: string,
     options: { abortSignal: AbortSignal; auth?: RegistryAuth },
@@ -36,6 +37,15 @@ export interface EnsureImageOptions {
   readonly onProgress?: (event: PullProgress) => void;
   readonly auth?: RegistryAuth;
   readonly logger?: Logger;
+  /** At most one byte-count line in the log per this many ms while a pull runs. Default 5000. */
+  readonly progressLogIntervalMs?: number;
+  /** Times the progress lines. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** The image found or pulled, and whether it had to be pulled. */
+export interface EnsuredImage extends BuildImage {
+  readonly pulled: boolean;
 }
 
 interface PullMessage {
@@ -47,13 +57,15 @@ interface PullMessage {
 }
 
 /**
- * Resolves the id of image `ref`, pulling it first when the engine does not have it. Progress
- * goes to `onProgress` (every event) and to the logger (each layer's status changes only, not
- * every byte count).
+ * Resolves the id and registry digests of image `ref`, pulling it first when the engine does
+ * not have it. Progress goes to `onProgress` (every event) and to the logger: a line when a
+ * layer's status changes (`Pulling fs layer`, `Downloading`, `Pull complete`...), and at most
+ * one line every `progressLogIntervalMs` with the bytes downloaded so far, so a pull of a
+ * large builder image shows it moving without logging every byte count.
  *
  * @example
  * ```ts
- * const { id, pulled } = await ensureImage(new Docker(), 'gentoo/stage3:latest', {
+ * const { id, repoDigests, pulled } = await ensureImage(new Docker(), 'gentoo/stage3:latest', {
  *   signal, onProgress: (p) => console.log(p.layer, p.status, p.current, p.total),
  * });
  * ```
@@ -62,11 +74,14 @@ export async function ensureImage(
   api: ImageApi,
   ref: string,
   options: EnsureImageOptions,
-): Promise<{ id: string; pulled: boolean }> {
+): Promise<EnsuredImage> {
   const { signal } = options;
-  const inspect = async () => (await api.getImage(ref).inspect()).Id;
+  const inspect = async (): Promise<BuildImage> => {
+    const info = await api.getImage(ref).inspect();
+    return { id: info.Id, repoDigests: Object.freeze([...(info.RepoDigests ?? [])]) };
+  };
   try {
-    return { id: await inspect(), pulled: false };
+    return { ...(await inspect()), pulled: false };
   } catch (err) {
     if (dockerStatusCode(err) !== 404) throw engineFailure(signal, `inspecting image ${ref}`, err);
   }
@@ -78,9 +93,9 @@ export async function ensureImage(
       ...(options.auth ? { auth: options.auth } : {}),
     });
     await followPull(ref, stream, options);
-    const id = await inspect();
-    options.logger?.info({ image: ref, id }, 'image pulled');
-    return { id, pulled: true };
+    const image = await inspect();
+    options.logger?.info({ image: ref, id: image.id, repoDigests: image.repoDigests }, 'image pulled');
+    return { ...image, pulled: true };
   } catch (err) {
     throw engineFailure(signal, `pulling image ${ref}`, err);
   }
@@ -94,6 +109,10 @@ async function followPull(
   options: EnsureImageOptions,
 ): Promise<void> {
   const lastStatus = new Map<string, string>();
+  const bytes = new Map<string, { current: number; total: number }>();
+  const clock = options.clock ?? systemClock;
+  const interval = options.progressLogIntervalMs ?? 5000;
+  let lastBytesLine = clock.monotonic();
   let failure: string | undefined;
   const lines = new LineSplitter((line) => {
     if (line.trim() === '' || failure) return;
@@ -119,6 +138,26 @@ async function followPull(
     if (lastStatus.get(key) !== event.status) {
       lastStatus.set(key, event.status);
       options.logger?.info({ image, layer: event.layer }, `pull: ${event.status}`);
+    }
+    const downloaded = bytes.get(key);
+    if (event.status === 'Download complete' && downloaded) downloaded.current = downloaded.total;
+    if (event.status === 'Downloading' && event.current !== undefined && event.total !== undefined) {
+      bytes.set(key, { current: event.current, total: event.total });
+      const now = clock.monotonic();
+      if (now - lastBytesLine >= interval) {
+        lastBytesLine = now;
+        let current = 0;
+        let total = 0;
+        for (const layer of bytes.values()) {
+          current += layer.current;
+          total += layer.total;
+        }
+        const mb = (n: number) => (n / 1e6).toFixed(1);
+        options.logger?.info(
+          { image, downloadedBytes: current, totalBytes: total },
+          `pull: ${mb(current)} of ${mb(total)} MB downloaded (layers started so far)`,
+        );
+      }
     }
   });
   for await (const chunk of stream) lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);

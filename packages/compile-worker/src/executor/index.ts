@@ -6,6 +6,7 @@ export type {
   BuildExecutor,
   BuildFailure,
   BuildFailureReason,
+  BuildImage,
   BuildLog,
   BuildLogLine,
   BuildRequest,
@@ -27,5 +28,12 @@ export {
 } from './container-build-executor.ts';
 export { CONTAINER_OUTPUT_PKGDIR } from './container-sandbox.ts';
 export { dockerEngineAnswers } from './engine-probe.ts';
-export { ensureImage, type ImageApi, type PullProgress, type RegistryAuth } from './image-puller.ts';
+export {
+  type EnsuredImage,
+  type EnsureImageOptions,
+  ensureImage,
+  type ImageApi,
+  type PullProgress,
+  type RegistryAuth,
+} from './image-puller.ts';
 export { ProcessBuildExecutor, type ProcessBuildExecutorOptions } from './process-build-executor.ts';

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
 import { BuildEngineError } from './build-engine-error.ts';
-import { type BuildStep, isBinpkgOf } from './build-steps.ts';
-import type { BuildTarget } from './build-target.ts';
+import type { BuildImage } from './build-executor.ts';
+import type { BuildStep } from './build-steps.ts';
 import type { BuildSandbox } from './run-build.ts';
+
+/** What `ProcessBuildExecutor` reports as the image of a build: the host itself. */
+export const HOST_IMAGE: BuildImage = Object.freeze({ id: 'host', repoDigests: Object.freeze([]) });
 
 export interface ProcessSandboxSettings {
   /** Path (or name on PATH) of the binary run for `argv[0] === 'emerge'`. */
@@ -20,17 +19,18 @@ export interface ProcessSandboxSettings {
 
 /**
  * One build's steps as child processes of this one, each in its own process group (emerge
- * starts many), with the `--buildpkgonly` output in a directory of the job's work directory.
+ * starts many), with the `--buildpkgonly` output in `outputDir` (in the job's work directory).
  */
 export class ProcessSandbox implements BuildSandbox {
   readonly outputPkgdir: string;
+  readonly image = HOST_IMAGE;
   readonly #settings: ProcessSandboxSettings;
   readonly #jobDir: string;
   readonly #running = new Set<ChildProcess>();
 
-  constructor(jobDir: string, settings: ProcessSandboxSettings) {
+  constructor(jobDir: string, outputDir: string, settings: ProcessSandboxSettings) {
     this.#jobDir = jobDir;
-    this.outputPkgdir = join(jobDir, 'binpkg-out');
+    this.outputPkgdir = outputDir;
     this.#settings = settings;
   }
 
@@ -63,27 +63,6 @@ export class ProcessSandbox implements BuildSandbox {
     });
   }
 
-  async collect(
-    target: BuildTarget,
-    write: (source: Readable, fileName: string) => Promise<void>,
-  ): Promise<number> {
-    let files: string[];
-    try {
-      const entries = await readdir(this.outputPkgdir, { recursive: true, withFileTypes: true });
-      files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // the step wrote nothing at all
-      throw new BuildEngineError('collect', `listing ${this.outputPkgdir}`, { cause: err });
-    }
-    let found = 0;
-    for (const file of files.sort()) {
-      if (!isBinpkgOf(target, relative(this.outputPkgdir, file).split(sep).join('/'))) continue;
-      found++;
-      await write(createReadStream(file), basename(file));
-    }
-    return found;
-  }
-
   async kill(): Promise<void> {
     await this.#signalAll('SIGKILL');
   }
@@ -100,7 +79,6 @@ export class ProcessSandbox implements BuildSandbox {
 
   async dispose(): Promise<void> {
     await this.kill();
-    await rm(this.outputPkgdir, { recursive: true, force: true });
   }
 
   // Signals every running step's process group; resolves once they have all closed.

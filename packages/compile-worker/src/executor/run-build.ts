@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { AbortedError, type Clock, isAbortError, type Logger, throwIfAborted } from '@spotjobs/core';
-import { writeArtifact } from './artifact-writer.ts';
+import { collectBinpkg } from './binpkg-collector.ts';
 import type {
   BuildArtifact,
   BuildDurations,
   BuildFailureReason,
+  BuildImage,
   BuildRequest,
   BuildResult,
   BuildStepName,
@@ -21,8 +21,10 @@ import { assertJobId, assertUseFlags, type BuildTarget, parseBuildTarget } from 
  * executor implements only these hooks.
  */
 export interface BuildSandbox {
-  /** Where the `--buildpkgonly` step writes (its `PKGDIR`), as seen by the steps. */
+  /** Where the `--buildpkgonly` step writes (its `PKGDIR`), as seen by the steps: `outputDir` of the context, or where it is mounted. */
   readonly outputPkgdir: string;
+  /** What the steps run on. */
+  readonly image: BuildImage;
   /**
    * Runs one step to its end and resolves its exit code (`null` when it had none, e.g. killed).
    * Output goes to `output` as it arrives.
@@ -31,13 +33,15 @@ export interface BuildSandbox {
     step: BuildStep,
     output: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void,
   ): Promise<number | null>;
-  /** Streams every binary package of `target` found in `outputPkgdir` to `write`; resolves how many. */
-  collect(target: BuildTarget, write: (source: Readable, fileName: string) => Promise<void>): Promise<number>;
   /** Ends every process of the build at once (the wall-clock limit passed). */
   kill(): Promise<void>;
   /** Stops the build with a short grace period (the caller aborted). */
   stop(): Promise<void>;
-  /** Releases everything it holds; called exactly once, whatever happened, even after kill or stop. */
+  /**
+   * Releases everything it holds; called exactly once, whatever happened, even after kill or
+   * stop. After a verdict it runs in the background (the result's `removed`); after an abort or
+   * an engine failure, before the build rejects.
+   */
   dispose(): Promise<void>;
 }
 
@@ -46,6 +50,12 @@ export interface SandboxContext {
   readonly jobId: string;
   /** The job's work directory on this host (the log and the artifact end up here). */
   readonly jobDir: string;
+  /**
+   * An empty directory in `jobDir` on this host: the `--buildpkgonly` step's PKGDIR (mounted
+   * into a container, or used as is). The binary package is read from it here, so nothing has
+   * to be copied out of a sandbox; it is removed before the build resolves.
+   */
+  readonly outputDir: string;
   readonly log: BuildLogRecorder;
   readonly signal: AbortSignal;
 }
@@ -73,11 +83,16 @@ type Verdict =
  * The build both executors share:
  *
  * ```
- * validate -> work dir -> openSandbox ----> deps step -> package step -> collect -> dispose
- *                         (prepare)     |<------------ timeoutMs ------------->|
+ * validate -> work dir -> openSandbox ----> deps step -> package step -> collect -> result
+ *                         (prepare)     |<------------ timeoutMs ------------->|     \
+ *                                                                    dispose in the background (`removed`)
  * abort at any point: sandbox.stop() -> dispose -> work dir removed -> AbortedError
- * timeout:            sandbox.kill() -> dispose -> { ok: false, reason: 'timeout' }
+ * timeout:            sandbox.kill() -> { ok: false, reason: 'timeout' }, dispose in the background
  * ```
+ *
+ * The result does not wait for the sandbox to go: after the package step nothing in it is
+ * needed (the binary package was written to a host directory), and removing a container costs
+ * tens of ms that the caller can overlap with its upload. It gets `removed` to wait on.
  *
  * Success is decided only by exit codes and by exactly one binary package appearing; output on
  * stderr means nothing by itself (Portage warns there on good builds).
@@ -96,6 +111,8 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
   let collectMs = 0;
   await mkdir(options.workDir, { recursive: true });
   const jobDir = await mkdtemp(join(options.workDir, `${request.jobId}-`));
+  const outputDir = join(jobDir, 'binpkg-out');
+  await mkdir(outputDir);
   const logger = options.logger.child({ jobId: request.jobId, cpv: request.cpv });
   const log = new BuildLogRecorder(join(jobDir, 'build.log'), logger, request.onLog);
 
@@ -111,7 +128,7 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
   const execute = async (): Promise<Verdict> => {
     log.note(`building =${target.cpv} with USE="${request.use.join(' ')}" (job ${request.jobId})`);
     const prepareStart = clock.monotonic();
-    sandbox = await options.openSandbox({ target, jobId: request.jobId, jobDir, log, signal });
+    sandbox = await options.openSandbox({ target, jobId: request.jobId, jobDir, outputDir, log, signal });
     prepareMs = clock.monotonic() - prepareStart;
     throwIfAborted(signal);
     const ready = sandbox;
@@ -150,19 +167,11 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
     }
 
     const collectStart = clock.monotonic();
-    let artifact: BuildArtifact | undefined;
-    const found = await ready.collect(target, async (source, fileName) => {
-      if (artifact) {
-        source.resume();
-        return;
-      }
-      artifact = await writeArtifact(source, jobDir, fileName, signal);
-    });
+    const { found, artifact } = await collectBinpkg(outputDir, target, jobDir, signal);
     collectMs = clock.monotonic() - collectStart;
     throwIfAborted(signal);
     if (timedOut) return timeoutVerdict(options.timeoutMs);
     if (found !== 1 || !artifact) {
-      if (artifact) await rm(artifact.path, { force: true });
       const message = `expected one binary package of ${target.cpv} in PKGDIR, found ${found}`;
       log.note(message);
       return { ok: false, reason: 'no-artifact', exitCode: null, message };
@@ -173,6 +182,7 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
 
   let verdict: Verdict | undefined;
   let failure: unknown;
+  let removed: Promise<void> = Promise.resolve();
   try {
     verdict = await execute();
   } catch (err) {
@@ -182,19 +192,28 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
   } finally {
     timer?.cancel();
     signal.removeEventListener('abort', onAbort);
-    if (sandbox) {
-      await sandbox
+    const opened = sandbox;
+    if (opened) {
+      removed = opened
         .dispose()
         .catch((err: unknown) => logger.warn({ err }, 'releasing the build sandbox failed'));
     }
   }
 
-  if (failure !== undefined || !verdict) {
+  if (failure !== undefined || !verdict || !sandbox) {
+    // Nothing of an aborted or broken build may outlive the rejection.
+    await removed;
     await log.close().catch(() => {});
     await rm(jobDir, { recursive: true, force: true });
     if (signal.aborted || isAbortError(failure)) throw new AbortedError({ cause: signal.reason ?? failure });
     throw failure;
   }
+  // The package step is over: what is left in its PKGDIR (a failed build's pieces, a second
+  // package) goes, and only the log and the artifact stay in the work directory. A directory
+  // the container's root made that this process may not remove is not worth failing the build.
+  await rm(outputDir, { recursive: true, force: true }).catch((err: unknown) =>
+    logger.warn({ err }, 'removing the output directory failed'),
+  );
   const stored = await log.close();
   const durations: BuildDurations = {
     prepareMs: Math.round(prepareMs),
@@ -203,7 +222,7 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
     collectMs: Math.round(collectMs),
     totalMs: Math.round(clock.monotonic() - started),
   };
-  return { ...verdict, log: stored, durations, workDir: jobDir };
+  return { ...verdict, log: stored, durations, workDir: jobDir, image: sandbox.image, removed };
 }
 
 function timeoutVerdict(timeoutMs: number): Verdict {

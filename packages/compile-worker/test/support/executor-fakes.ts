@@ -1,9 +1,10 @@
 // Fakes for the executor's unit tests: a build sandbox whose steps' exit codes, output and
 // binary packages a test scripts.
-import { Readable } from 'node:stream';
-import type { BuildStepName } from '../../src/executor/build-executor.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BuildImage, BuildStepName } from '../../src/executor/build-executor.ts';
 import type { BuildStep } from '../../src/executor/build-steps.ts';
-import type { BuildSandbox } from '../../src/executor/run-build.ts';
+import type { BuildSandbox, SandboxContext } from '../../src/executor/run-build.ts';
 
 export interface FakeStepScript {
   /** Exit code; `'hang'` keeps the step running until kill (resolves null) or stop (resolves 143). */
@@ -12,25 +13,52 @@ export interface FakeStepScript {
   readonly stderr?: string;
 }
 
-/** A sandbox that runs nothing: each step does what its script says. */
+/** A file the fake package step writes into its output directory: `path` is relative to it. */
+export interface FakeBinpkg {
+  readonly path: string;
+  readonly content: Buffer;
+}
+
+export const FAKE_IMAGE: BuildImage = { id: 'sha256:fake', repoDigests: ['fake/builder@sha256:0123'] };
+
+/**
+ * A sandbox that runs nothing: each step does what its script says, and a package step that
+ * exits 0 writes `binpkgs` into the build's output directory (known once `open` is called).
+ */
 export class FakeSandbox implements BuildSandbox {
   readonly outputPkgdir = '/fake/out';
+  readonly image = FAKE_IMAGE;
   readonly steps: BuildStep[] = [];
   /** `kill`, `stop`, `dispose`, in call order. */
   readonly calls: string[] = [];
+  /** Whether `dispose` has finished. */
+  disposed = false;
   readonly #scripts: Partial<Record<BuildStepName, FakeStepScript>>;
-  readonly #binpkgs: readonly { readonly fileName: string; readonly content: Buffer }[];
+  readonly #binpkgs: readonly FakeBinpkg[];
+  readonly #disposing = Promise.withResolvers<void>();
+  #outputDir: string | undefined;
   #hanging: ((code: number | null) => void) | undefined;
   #onRun: ((step: BuildStep) => void) | undefined;
 
   constructor(
     scripts: Partial<Record<BuildStepName, FakeStepScript>> = {},
-    binpkgs: readonly { fileName: string; content: Buffer }[] = [
-      { fileName: 'x-1.0.tbz2', content: Buffer.from('BZh91AY') },
-    ],
+    binpkgs: readonly FakeBinpkg[] = [{ path: 'app-misc/x-1.0.tbz2', content: Buffer.from('BZh91AY') }],
+    options: { readonly holdDispose?: boolean } = {},
   ) {
     this.#scripts = scripts;
     this.#binpkgs = binpkgs;
+    if (!options.holdDispose) this.#disposing.resolve();
+  }
+
+  /** What `openSandbox` returns: this sandbox, now writing into the build's output directory. */
+  open(context: SandboxContext): this {
+    this.#outputDir = context.outputDir;
+    return this;
+  }
+
+  /** Lets a `holdDispose` sandbox's dispose finish. */
+  finishDispose(): void {
+    this.#disposing.resolve();
   }
 
   /** Resolves when a step named `name` starts. */
@@ -43,7 +71,7 @@ export class FakeSandbox implements BuildSandbox {
     });
   }
 
-  run(
+  async run(
     step: BuildStep,
     output: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void,
   ): Promise<number | null> {
@@ -57,15 +85,14 @@ export class FakeSandbox implements BuildSandbox {
         this.#hanging = resolve;
       });
     }
-    return Promise.resolve(script.exit);
-  }
-
-  async collect(
-    _target: unknown,
-    write: (source: Readable, fileName: string) => Promise<void>,
-  ): Promise<number> {
-    for (const pkg of this.#binpkgs) await write(Readable.from([pkg.content]), pkg.fileName);
-    return this.#binpkgs.length;
+    if (step.name === 'package' && script.exit === 0 && this.#outputDir) {
+      for (const pkg of this.#binpkgs) {
+        const path = join(this.#outputDir, pkg.path);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, pkg.content);
+      }
+    }
+    return script.exit;
   }
 
   async kill(): Promise<void> {
@@ -80,5 +107,7 @@ export class FakeSandbox implements BuildSandbox {
 
   async dispose(): Promise<void> {
     this.calls.push('dispose');
+    await this.#disposing.promise;
+    this.disposed = true;
   }
 }
