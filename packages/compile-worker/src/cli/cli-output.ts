@@ -105,7 +105,7 @@ export function reportStatus(
   const lines = [
     `build      ${build.id}`,
     `atom       ${printable(build.atom)}`,
-    `USE        ${build.use.join(' ') || '(none)'}`,
+    `USE        ${printable(build.use.join(' ')) || '(none)'}`,
     `state      ${build.state}`,
     `attempts   ${build.attempts} (generation ${build.generation})`,
     `updated    ${build.updatedAt}`,
@@ -140,7 +140,7 @@ export function reportError(
   if (err instanceof AbortedError || isAbortError(err)) {
     exitCode = CliExitCode.interrupted;
     code = 'INTERRUPTED';
-    text = `${PREFIX} interrupted; nothing was left half-written`;
+    text = `${PREFIX} interrupted; no partial download was left (a submitted build goes on on the farm)`;
   } else if (err instanceof CliUsageError) {
     exitCode = err.exitCode;
     code = err.code;

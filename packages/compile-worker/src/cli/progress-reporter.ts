@@ -81,7 +81,7 @@ export class ProgressReporter {
 
   /** The submission's answer: which build, and whether this request created it. */
   submitted(build: BuildView, created: boolean): void {
-    const use = build.use.length > 0 ? ` USE="${build.use.join(' ')}"` : '';
+    const use = build.use.length > 0 ? ` USE="${printable(build.use.join(' '))}"` : '';
     const how = created ? 'new build' : 'existing build';
     this.info(`${printable(build.atom)}${use}: build ${build.id} (${how})`);
   }
