@@ -55,7 +55,9 @@ describe('systemdNotifier: when systemd listens', () => {
     expect(setup({ NOTIFY_SOCKET: '/run/systemd/notify' }).notifier.enabled).toBe(true);
     const relative = setup({ NOTIFY_SOCKET: 'run/notify' });
     expect(relative.notifier.enabled).toBe(false);
-    expect(relative.logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', NOTIFY_SOCKET: 'run/notify' }));
+    expect(relative.logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', NOTIFY_SOCKET: 'run/notify' }),
+    );
   });
 });
 
@@ -144,7 +146,9 @@ describe('systemdNotifier: messages', () => {
     const notifier = systemdNotifier(socketEnv, { send, logger, timeoutMs: 20, pid: PID });
     await notifier.ready();
     expect(seen?.aborted).toBe(true);
-    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'could not notify systemd' }));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'could not notify systemd' }),
+    );
   });
 
   it('refuses bad options', () => {
@@ -188,7 +192,9 @@ describe('systemdNotifier: watchdog', () => {
     state = 'throws';
     await clock.advance(5_000);
     expect(pings(rec)).toBe(1);
-    expect(logger.lines.filter((l) => l.msg === 'unhealthy: not pinging the systemd watchdog')).toHaveLength(1);
+    expect(logger.lines.filter((l) => l.msg === 'unhealthy: not pinging the systemd watchdog')).toHaveLength(
+      1,
+    );
     state = 'ok';
     await clock.advance(5_000);
     expect(pings(rec)).toBe(2);

@@ -30,7 +30,7 @@
 // STOPPING=1 could not be sent; a READY=1 that never arrives shows as systemd's start timeout,
 // with the reason in the log just before it.
 import { execFile } from 'node:child_process';
-import { ValidationError } from '../errors.ts';
+import { BackendError, ValidationError } from '../errors.ts';
 import type { Clock, Timer } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { integerProblem, throwIfProblems } from '../ports/validation.ts';
@@ -110,7 +110,8 @@ export function systemdNotifier(
       : 'command must be a non-empty string',
   ]);
   const socket = notifySocket(env.NOTIFY_SOCKET, logger);
-  const watchdogMs = socket === undefined ? undefined : watchdogInterval(env, options.pid ?? process.pid, logger);
+  const watchdogMs =
+    socket === undefined ? undefined : watchdogInterval(env, options.pid ?? process.pid, logger);
   const send =
     socket === undefined
       ? undefined
@@ -191,7 +192,10 @@ export function systemdNotifier(
 function notifySocket(value: string | undefined, logger: Logger): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (/^[/@]/.test(value) || value.startsWith('vsock:')) return value;
-  logger.warn({ NOTIFY_SOCKET: value }, 'NOTIFY_SOCKET is neither a path nor an abstract socket: not notifying');
+  logger.warn(
+    { NOTIFY_SOCKET: value },
+    'NOTIFY_SOCKET is neither a path nor an abstract socket: not notifying',
+  );
   return undefined;
 }
 
@@ -244,7 +248,10 @@ function unrefTimer(ms: number, fn: () => void): Timer {
  * is after systemd has read the message.
  */
 function spawnSystemdNotify(command: string, socket: string, path: string | undefined): SystemdNotifySend {
-  const env = { NOTIFY_SOCKET: socket, PATH: path || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  const env = {
+    NOTIFY_SOCKET: socket,
+    PATH: path || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  };
   return (fields, signal) =>
     new Promise<void>((resolve, reject) => {
       // Every field starts with a capital letter, so none can be taken for an option.
@@ -255,7 +262,7 @@ function spawnSystemdNotify(command: string, socket: string, path: string | unde
         (err, _stdout, stderr) => {
           if (!err) return resolve();
           const detail = stderr.trim();
-          reject(new Error(`${command} failed${detail ? `: ${detail}` : ''}`, { cause: err }));
+          reject(new BackendError(`${command} failed${detail ? `: ${detail}` : ''}`, true, { cause: err }));
         },
       );
     });
