@@ -84,15 +84,16 @@ type Verdict =
  *
  * ```
  * validate -> work dir -> openSandbox ----> deps step -> package step -> collect -> result
- *                         (prepare)     |<------------ timeoutMs ------------->|     \
- *                                                                    dispose in the background (`removed`)
+ *                         (prepare)     |<------------ timeoutMs ------------->|
+ *                                                           \-> dispose, in the background (`removed`)
  * abort at any point: sandbox.stop() -> dispose -> work dir removed -> AbortedError
  * timeout:            sandbox.kill() -> { ok: false, reason: 'timeout' }, dispose in the background
  * ```
  *
- * The result does not wait for the sandbox to go: after the package step nothing in it is
- * needed (the binary package was written to a host directory), and removing a container costs
- * tens of ms that the caller can overlap with its upload. It gets `removed` to wait on.
+ * Neither the collection nor the result waits for the sandbox to go: once the package step has
+ * ended nothing in it is needed (the binary package is in a host directory), and removing a
+ * container costs tens of ms that overlap the hashing, and the caller's upload. The caller gets
+ * `removed` to wait on.
  *
  * Success is decided only by exit codes and by exactly one binary package appearing; output on
  * stderr means nothing by itself (Portage warns there on good builds).
@@ -121,7 +122,19 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
   const quietly = (what: string, action: (() => Promise<void>) | undefined) => {
     action?.().catch((err: unknown) => logger.warn({ err }, `${what} failed`));
   };
-  const onAbort = () => quietly('stopping the build', sandbox && (() => sandbox!.stop()));
+  let removed: Promise<void> | undefined;
+  // Starts releasing the sandbox, once; the promise settles when it is gone and never rejects.
+  const release = (): Promise<void> => {
+    if (!removed && sandbox) {
+      removed = sandbox
+        .dispose()
+        .catch((err: unknown) => logger.warn({ err }, 'releasing the build sandbox failed'));
+    }
+    return removed ?? Promise.resolve();
+  };
+  const onAbort = () => {
+    if (!removed) quietly('stopping the build', sandbox && (() => sandbox!.stop()));
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   let timer: { cancel(): void } | undefined;
 
@@ -166,6 +179,7 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
       }
     }
 
+    void release();
     const collectStart = clock.monotonic();
     const { found, artifact } = await collectBinpkg(outputDir, target, jobDir, signal);
     collectMs = clock.monotonic() - collectStart;
@@ -182,7 +196,6 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
 
   let verdict: Verdict | undefined;
   let failure: unknown;
-  let removed: Promise<void> = Promise.resolve();
   try {
     verdict = await execute();
   } catch (err) {
@@ -192,17 +205,12 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
   } finally {
     timer?.cancel();
     signal.removeEventListener('abort', onAbort);
-    const opened = sandbox;
-    if (opened) {
-      removed = opened
-        .dispose()
-        .catch((err: unknown) => logger.warn({ err }, 'releasing the build sandbox failed'));
-    }
+    void release();
   }
 
   if (failure !== undefined || !verdict || !sandbox) {
     // Nothing of an aborted or broken build may outlive the rejection.
-    await removed;
+    await release();
     await log.close().catch(() => {});
     await rm(jobDir, { recursive: true, force: true });
     if (signal.aborted || isAbortError(failure)) throw new AbortedError({ cause: signal.reason ?? failure });
@@ -222,7 +230,7 @@ export async function runBuild(request: BuildRequest, options: RunBuildOptions):
     collectMs: Math.round(collectMs),
     totalMs: Math.round(clock.monotonic() - started),
   };
-  return { ...verdict, log: stored, durations, workDir: jobDir, image: sandbox.image, removed };
+  return { ...verdict, log: stored, durations, workDir: jobDir, image: sandbox.image, removed: release() };
 }
 
 function timeoutVerdict(timeoutMs: number): Verdict {
