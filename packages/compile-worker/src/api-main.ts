@@ -4,11 +4,11 @@
 import { createLogger } from '@spotjobs/core';
 import { openLocalStore } from '@spotjobs/core/local';
 import { awsCompileApi, awsCompileBackend } from './aws/aws-compile.ts';
-import { loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { type CompileServer, startCompileServer } from './http/compile-server.ts';
 import { startLocalCompileServer } from './local/local-compile.ts';
 
-const config = loadConfig();
+const config = loadConfigOrExit('spotjobs-compile-api');
 const logger = createLogger({ name: 'spotjobs-compile-api', level: config.logLevel });
 if (config.api.apiKeys.length === 0)
   logger.warn('no SPOTJOBS_COMPILE_API_KEYS configured: nobody can submit builds over this server');

@@ -108,23 +108,21 @@ const envSchema = z
     SPOTJOBS_COMPILE_CRON_TREE_REFRESH: cron('30 3 * * *'),
     SPOTJOBS_COMPILE_CRON_PRUNE: cron('17 * * * *'),
     SPOTJOBS_COMPILE_CRON_RECLAIM: cron('*/5 * * * *'),
-  })
-  .superRefine((env, ctx) => {
-    const need = (name: keyof typeof env, why: string) => {
-      if (env[name] === undefined)
-        ctx.addIssue({ code: 'custom', path: [name], message: `is required ${why}` });
-    };
-    if (env.SPOTJOBS_COMPILE_BACKEND === 'aws') {
-      need('SPOTJOBS_COMPILE_QUEUE_URL', 'with the aws backend');
-      need('SPOTJOBS_COMPILE_BUCKET', 'with the aws backend');
-      if (env.SPOTJOBS_COMPILE_IMAGE_DIGEST === UNPINNED_IMAGE)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['SPOTJOBS_COMPILE_IMAGE_DIGEST'],
-          message: 'must pin the builder image (sha256:...) with the aws backend',
-        });
-    }
   });
+
+/** What the aws backend cannot do without; checked on the raw environment, beside the schema. */
+function awsRequirements(env: Readonly<Record<string, string | undefined>>): string[] {
+  if (env.SPOTJOBS_COMPILE_BACKEND !== 'aws') return [];
+  const blank = (name: string) => (env[name] ?? '').trim() === '';
+  return [
+    ...['SPOTJOBS_COMPILE_QUEUE_URL', 'SPOTJOBS_COMPILE_BUCKET']
+      .filter(blank)
+      .map((name) => `${name}: is required with the aws backend`),
+    ...(blank('SPOTJOBS_COMPILE_IMAGE_DIGEST') || env.SPOTJOBS_COMPILE_IMAGE_DIGEST?.trim() === UNPINNED_IMAGE
+      ? ['SPOTJOBS_COMPILE_IMAGE_DIGEST: must pin the builder image (sha256:...) with the aws backend']
+      : []),
+  ];
+}
 
 /** Every setting of the compile farm's request path, parsed from the environment and frozen. */
 export interface CompileConfig {
@@ -198,6 +196,7 @@ export interface WorkerConfig {
   readonly cron: { readonly treeRefresh: string; readonly prune: string; readonly reclaim: string };
 }
 
+const INVALID_CONFIG = 'invalid compile-worker configuration';
 const API_KEY = /^[A-Za-z0-9._~+/=-]{16,256}$/;
 
 /**
@@ -212,18 +211,21 @@ const API_KEY = /^[A-Za-z0-9._~+/=-]{16,256}$/;
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): CompileConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ValidationError(
-      'invalid compile-worker configuration',
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`),
-    );
+    throw new ValidationError(INVALID_CONFIG, [
+      ...parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`),
+      ...awsRequirements(env),
+    ]);
   }
   const e = parsed.data;
   const apiKeys = (e.SPOTJOBS_COMPILE_API_KEYS ?? '').split(/[\s,]+/).filter((k) => k !== '');
   // Keys are secrets: a problem names the key's position, never its text.
-  const issues = apiKeys.flatMap((k, i) =>
+  const issues = awsRequirements(env);
+  issues.push(
+    ...apiKeys.flatMap((k, i) =>
     API_KEY.test(k)
       ? []
       : [`SPOTJOBS_COMPILE_API_KEYS: key ${i + 1} must be 16-256 characters of A-Z a-z 0-9 . _ ~ + / = -`],
+    ),
   );
   const profile = builderProfileSchema.safeParse({
     imageDigest: e.SPOTJOBS_COMPILE_IMAGE_DIGEST,
@@ -236,7 +238,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       issues.push(`SPOTJOBS_COMPILE_${names[i.path[0] as keyof typeof names] ?? 'PROFILE'}: ${i.message}`);
   }
   if (issues.length > 0 || !profile.success)
-    throw new ValidationError('invalid compile-worker configuration', issues);
+    throw new ValidationError(INVALID_CONFIG, issues);
 
   return deepFreeze({
     backend: e.SPOTJOBS_COMPILE_BACKEND,
@@ -323,4 +325,26 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** sysexits' EX_CONFIG: systemd units list it in `RestartPreventExitStatus`, so a bad setting is not retried. */
+export const EXIT_BAD_CONFIG = 78;
+
+/**
+ * `loadConfig` for an entry point: a wrong setting prints every problem to stderr and exits
+ * with `EXIT_BAD_CONFIG` instead of a stack trace.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfigOrExit('spotjobs-compile-worker');
+ * ```
+ */
+export function loadConfigOrExit(program: string): CompileConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    process.stderr.write(`${program}: ${INVALID_CONFIG}:\n${err.issues.map((i) => `  ${i}\n`).join('')}`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
 }

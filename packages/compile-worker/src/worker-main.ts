@@ -3,10 +3,10 @@
 // is healthy, and reports STOPPING on SIGTERM; the runner drains, stops running builds and
 // releases them before the process exits.
 import { createLogger, systemdNotifier } from '@spotjobs/core';
-import { loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { startCompileWorker } from './daemon/compile-worker.ts';
 
-const config = loadConfig();
+const config = loadConfigOrExit('spotjobs-compile-worker');
 const logger = createLogger({ name: 'spotjobs-compile-worker', level: config.logLevel });
 const systemd = systemdNotifier();
 

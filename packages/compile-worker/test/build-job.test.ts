@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { ManualInterruptionSource, type Runner } from '@spotjobs/core';
 import type { FsBlobStore } from '@spotjobs/core/local';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { BuildRecord } from '../src/build/build-record.ts';
 import { BuildService } from '../src/build/build-service.ts';
 import { toBuildSpec } from '../src/build/build-spec.ts';
@@ -88,7 +88,8 @@ describe('build job', () => {
     expect(info.metadata.sha256).toBe(record.artifact?.sha256);
     expect(await keysUnder(s.blobs, 'logs/')).toEqual([record.log?.key]);
     expect(s.executor.requests[0]).toMatchObject({ cpv: 'app-misc/ranger-1.8.1', use: ['doc', '-test'] });
-    expect(existsSync(s.executor.workDirs[0] ?? '')).toBe(false);
+    // The job settles (container gone, work dir removed, message acked) just after the record.
+    await vi.waitFor(() => expect(existsSync(s.executor.workDirs[0] ?? '')).toBe(false));
   });
 
   it('records a failed build with its reason and log, and keeps no artifact', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualInterruptionSource, type Runner } from '@spotjobs/core';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import type { BuilderProfile } from '../src/build/builder-profile.ts';
 import { createCompileDaemon } from '../src/daemon/compile-daemon.ts';
 import { ContainerBuildExecutor } from '../src/executor/container-build-executor.ts';
@@ -157,8 +157,14 @@ describe('build daemon on fauxqs, dynalite and Docker', () => {
     ]);
     for (const call of calls) expect(call.env.USE).toBe('doc -test');
 
-    expect(await containersLabelled(docker, 'spotjobs.test-worker', workerId)).toEqual([]);
-    expect(await backend.queue.depth()).toMatchObject({ visible: 0, inFlight: 0 });
+    // The job settles (container removed, message acked) just after the record reads ready.
+    await vi.waitFor(
+      async () => {
+        expect(await containersLabelled(docker, 'spotjobs.test-worker', workerId)).toEqual([]);
+        expect(await backend.queue.depth()).toMatchObject({ visible: 0, inFlight: 0 });
+      },
+      { timeout: 30_000, interval: 200 },
+    );
   }, 180_000);
 
   it('records a failed build with its reason and its log', async () => {

@@ -43,6 +43,12 @@ export {
   type ValueArgs,
 } from './observability/metric-types.ts';
 export { MetricsRegistry } from './observability/metrics.ts';
+export {
+  type SystemdNotifier,
+  type SystemdNotifierOptions,
+  type SystemdNotifySend,
+  systemdNotifier,
+} from './observability/systemd-notifier.ts';
 export { prometheusContentType } from './observability/prometheus-text.ts';
 export { interruptionReactionBuckets, jobDurationBuckets } from './observability/runner-metric-set.ts';
 export {

@@ -129,7 +129,11 @@ export function buildJob(options: BuildJobOptions): JobDefinition<typeof buildMe
       } catch (err) {
         throw await giveBack(err);
       } finally {
-        if (result) await rm(result.workDir, { recursive: true, force: true });
+        if (result) {
+          // The slot frees once the container is gone: a busy host never piles up containers.
+          await result.removed;
+          await rm(result.workDir, { recursive: true, force: true });
+        }
       }
 
       // Undo what this attempt left (an unrecorded artifact, the building state) and say how

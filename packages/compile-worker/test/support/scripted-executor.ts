@@ -69,6 +69,7 @@ export class ScriptedExecutor implements BuildExecutor {
           durations,
           workDir,
           image,
+          removed: Promise.resolve(),
         };
       case 'ready': {
         const bytes = script.bytes ?? Buffer.from(`binary package of ${request.cpv}`);
@@ -83,6 +84,7 @@ export class ScriptedExecutor implements BuildExecutor {
           durations,
           workDir,
           image,
+          removed: Promise.resolve(),
         };
       }
     }
