@@ -24,5 +24,5 @@ export {
   type RemovedContainer,
   type StaleContainersReport,
 } from './stale-containers-prune.ts';
-export { type LiveTree, TreeGenerations } from './tree-generations.ts';
+export { type LiveTree, TreeCopyError, TreeGenerations } from './tree-generations.ts';
 export type { TreeSyncLogLine } from './tree-sync-container.ts';

@@ -56,7 +56,10 @@ export interface TreeRefreshReport {
  * and a failed, timed-out or aborted sync leaves the live tree as it was. The container is
  * always removed. Rejects `AbortedError` on abort, `BuildEngineError` when the engine fails.
  *
- * Runs as the engine's user on the host side (root): the daemon deletes what the container wrote.
+ * The copy and the clean-up happen on the host, in this process: it must be able to read and
+ * delete what the sync container wrote as root (the daemon runs as root, as access to the Docker
+ * socket amounts to anyway). `treeDir`'s parent directory must be writable (the generations and
+ * the swap symlink live beside it). Disk: one tree per generation kept, so two to three trees.
  *
  * @example
  * ```ts

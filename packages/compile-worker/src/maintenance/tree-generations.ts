@@ -1,18 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  cp,
-  lstat,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  realpath,
-  rename,
-  rm,
-  symlink,
-} from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { AbortedError, isAbortError, ValidationError } from '@spotjobs/core';
+import { promisify } from 'node:util';
+import { AbortedError, SpotjobsError, ValidationError } from '@spotjobs/core';
+
+const run = promisify(execFile);
 
 /** A generation's name: the UTC time it went live (ms) and a random suffix, so names sort by age. */
 const GENERATION = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[a-z0-9-]+$/;
@@ -112,36 +105,26 @@ export class TreeGenerations {
   }
 
   /**
-   * A new staging directory holding a copy of the live tree (timestamps kept, so rsync's quick
-   * check transfers only what changed), or empty when there is no tree yet. Removed again when
-   * the copy fails or `signal` aborts.
+   * A new staging directory holding a copy of the live tree (owners, modes and timestamps kept,
+   * so rsync's quick check transfers only what changed), or empty when there is no tree yet.
+   * Removed again when the copy fails or `signal` aborts.
+   *
+   * The copy is GNU `cp -a --reflink=auto` (an argv, no shell): about nine times faster than
+   * Node's `fs.cp` on a tree of small files, and on btrfs or XFS the generations share their
+   * blocks.
    */
   async stage(signal: AbortSignal): Promise<string> {
     await mkdir(this.generationsDir, { recursive: true, mode: 0o755 });
     const staging = join(this.generationsDir, `${STAGING_PREFIX}${randomBytes(4).toString('hex')}`);
     const source = await this.#liveSource();
     try {
-      if (source === undefined) {
-        await mkdir(staging, { mode: 0o755 });
-      } else {
-        await cp(source, staging, {
-          recursive: true,
-          preserveTimestamps: true,
-          verbatimSymlinks: true,
-          errorOnExist: true,
-          force: false,
-          // Called for every entry: the one place a long copy can notice an abort.
-          filter: () => {
-            if (signal.aborted) throw new AbortedError({ cause: signal.reason });
-            return true;
-          },
-        });
-      }
       if (signal.aborted) throw new AbortedError({ cause: signal.reason });
+      if (source === undefined) await mkdir(staging, { mode: 0o755 });
+      else await copyTree(source, staging, signal);
       return staging;
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
-      if (isAbortError(err) || signal.aborted) throw new AbortedError({ cause: signal.reason ?? err });
+      if (signal.aborted) throw new AbortedError({ cause: signal.reason ?? err });
       throw err;
     }
   }
@@ -221,6 +204,37 @@ export class TreeGenerations {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+}
+
+async function copyTree(source: string, target: string, signal: AbortSignal): Promise<void> {
+  try {
+    await run('cp', ['-a', '--reflink=auto', '--no-target-directory', '--', source, target], {
+      signal,
+      maxBuffer: 1024 * 1024,
+    });
+  } catch (err) {
+    if (signal.aborted) throw new AbortedError({ cause: signal.reason });
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+    throw new TreeCopyError(source, stderr || (err as Error).message, { cause: err });
+  }
+}
+
+/**
+ * The live tree could not be copied into a staging directory (disk full, permissions): the
+ * refresh did not start and the live tree is unchanged.
+ *
+ * @example
+ * ```ts
+ * catch (err) { if (err instanceof TreeCopyError) logger.error({ source: err.source }, err.message); }
+ * ```
+ */
+export class TreeCopyError extends SpotjobsError {
+  readonly code = 'TREE_COPY';
+  readonly source: string;
+  constructor(source: string, detail: string, options?: { cause?: unknown }) {
+    super(`copying the Portage tree ${source}: ${detail}`, options);
+    this.source = source;
   }
 }
 
