@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { formatSummary, type ReportRow } from '../../core/src/testing/bench-report.ts';
+import { type Summary, summarise } from '../../core/src/testing/bench-stats.ts';
 import { ContainerBuildExecutor } from '../src/executor/container-build-executor.ts';
 import { CONTAINER_OUTPUT_PKGDIR } from '../src/executor/container-sandbox.ts';
 import { prepareDocker } from '../test/support/executor-docker.ts';
 import { type EngineCall, recordEngineCalls } from './engine-call-recorder.ts';
-import { formatSummary, type ReportRow, summarise } from './report-row.ts';
 
 export interface BuildOverheadSettings {
   /** Recorded builds per side, after the warm-up. */
@@ -71,6 +72,9 @@ interface Bench {
 export async function buildOverheadScenario(settings: BuildOverheadSettings): Promise<ReportRow[]> {
   if (!Number.isInteger(settings.rounds) || settings.rounds < 1) throw new Error('rounds must be >= 1');
   const bench = await openBench();
+  // The rounds are interleaved so that load from elsewhere hits every side alike; the load
+  // average says how much there was.
+  settings.log(`[build-overhead] ${settings.rounds} rounds; load average ${loadLine()}`);
   const samples: Record<SideName, Sample[]> = { executor: [], 'docker-run': [], 'engine-api': [] };
   try {
     for (let warm = 0; warm < WARMUP_BUILDS; warm++) {
@@ -94,6 +98,7 @@ export async function buildOverheadScenario(settings: BuildOverheadSettings): Pr
   } finally {
     await closeBench(bench);
   }
+  settings.log(`[build-overhead] done; load average ${loadLine()}`);
   for (const line of breakdown(samples.executor)) settings.log(line);
   return rows(samples);
 }
@@ -335,6 +340,12 @@ function breakdown(samples: readonly Sample[]): string[] {
   return lines;
 }
 
+function loadLine(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
 function ms(value: number): string {
   return `${value.toFixed(0)} ms`;
 }
@@ -343,6 +354,6 @@ function signed(value: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(0)} ms`;
 }
 
-function formatSignedSummary(summary: ReturnType<typeof summarise>): string {
+function formatSignedSummary(summary: Summary): string {
   return `${signed(summary.median)} [${signed(summary.min)}–${signed(summary.max)}]`;
 }
