@@ -82,6 +82,8 @@ export {
 } from './errors.ts';
 // The build executors (Docker and process)
 export * from './executor/index.ts';
+// Maintenance (the daemon's cron tasks)
+export * from './maintenance/index.ts';
 // Gentoo grammar and USE normalisation
 export {
   type GrammarResult,

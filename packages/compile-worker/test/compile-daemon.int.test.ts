@@ -3,7 +3,7 @@
 // stand-in records its argv and env) → artifact and log in S3 (fauxqs) → record in DynamoDB
 // (dynalite) → SUCCESS with a presigned link whose bytes match the recorded sha256.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualInterruptionSource, type Runner } from '@spotjobs/core';
@@ -233,4 +233,45 @@ describe('build daemon on fauxqs, dynalite and Docker', () => {
     await new Promise((r) => setTimeout(r, 500)); // let a create event arrive, if any were made
     expect(created).toEqual([]);
   }, 180_000);
+
+  it('on a terminate notice stops the container and gives the build back; another worker completes it: one artifact', async () => {
+    const backend = await backendOf({ profile });
+    const notices = new ManualInterruptionSource();
+    const a = await startDaemon(backend, { sources: [notices] });
+    const first = await compat(backend, 'app-misc/slow-build', '1.0', '');
+    expect(first.body.status).toBe('WAIT');
+    const id = await buildIdOf(backend, 'app-misc/slow-build-1.0', []);
+    await vi.waitFor(
+      async () => {
+        expect((await backend.builds.get(id))?.workerId).toBe(a.workerId);
+        const running = await containersLabelled(docker, 'spotjobs.test-worker', a.workerId);
+        expect(running.filter((c) => c.State === 'running')).toHaveLength(1);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+
+    await notices.emit({ kind: 'terminate', at: Date.now() + 30_000, source: 'test' });
+    await a.done;
+    expect(await containersLabelled(docker, 'spotjobs.test-worker', a.workerId)).toEqual([]);
+    const released = await backend.builds.get(id);
+    expect(released).toMatchObject({ state: 'queued', workerId: null });
+    expect(released?.history.at(-1)).toMatchObject({ workerId: a.workerId, outcome: 'released' });
+    expect((await compat(backend, 'app-misc/slow-build', '1.0', '')).body.status).toBe('WAIT');
+
+    // The second host's cache tells the stand-in to finish at once.
+    const cacheDir = join(scratch, `fast-cache-${runId}`);
+    await mkdir(cacheDir, { recursive: true });
+    await writeFile(join(cacheDir, '.standin-fast'), '');
+    const b = await startDaemon(backend, { cacheDir });
+    const verdict = await awaitVerdict(backend, 'app-misc/slow-build', '1.0', '');
+    expect(verdict.status).toBe('SUCCESS');
+    const ready = await backend.builds.get(id);
+    expect(ready?.history.map((h) => [h.workerId, h.outcome])).toEqual([
+      [a.workerId, 'released'],
+      [b.workerId, 'ready'],
+    ]);
+    expect((await backend.blobs.list({ prefix: 'packages/' })).items.map((i) => i.key)).toEqual([
+      ready?.artifact?.key,
+    ]);
+  }, 240_000);
 });

@@ -14,7 +14,7 @@ import {
   startHealthServer,
 } from '@spotjobs/core';
 import { openLocalStore } from '@spotjobs/core/local';
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
 import { type AwsClients, awsCompileBackend } from '../aws/aws-compile.ts';
 import { BuildService } from '../build/build-service.ts';
 import type { CompileConfig } from '../config.ts';
@@ -22,6 +22,7 @@ import type { BuildExecutor } from '../executor/build-executor.ts';
 import { localBuildBlobs, localBuildService } from '../local/local-compile.ts';
 import { chooseExecutor } from './choose-executor.ts';
 import { createCompileDaemon } from './compile-daemon.ts';
+import { compileMaintenance } from './maintenance-tasks.ts';
 
 export interface CompileWorkerOptions {
   readonly logger: Logger;
@@ -50,8 +51,9 @@ export interface CompileWorker {
 
 /**
  * Starts `spotjobs-compile-worker` from its configuration: the backend (embedded default or AWS),
- * the executor (Docker when an engine answers), the runner with the spot sources (IMDS on EC2,
- * the system-sleep hook, resume detection), the reclaim pass on cron, metrics and health.
+ * the executor (Docker when an engine answers), the Portage tree when it is missing, the runner
+ * with the spot sources (IMDS on EC2, the system-sleep hook, resume detection), the maintenance
+ * cron tasks, metrics and health.
  *
  * @example
  * ```ts
@@ -66,11 +68,20 @@ export async function startCompileWorker(
   const { logger } = options;
   const w = config.worker;
   const backend = await openBackend(config, options);
+  const docker = options.docker ?? new Docker();
   const executor = await chooseExecutor(w, {
     logger,
-    ...(options.docker ? { docker: options.docker } : {}),
+    docker,
     ...(options.containerLabels ? { labels: options.containerLabels } : {}),
   });
+  const maintenance = compileMaintenance({
+    worker: w,
+    builds: backend.builds,
+    docker: executor.kind === 'container' ? docker : undefined,
+    ...(options.containerLabels ? { labels: options.containerLabels } : {}),
+    logger,
+  });
+  await maintenance.prepareTree(AbortSignal.timeout(3_600_000));
   const sources: InterruptionSource[] = [
     new SleepHookSource({ socketPath: w.sleepSocket }),
     new ResumeDetector(),
@@ -91,10 +102,7 @@ export async function startCompileWorker(
     handleSignals: options.handleSignals ?? true,
     logger,
   });
-  runner.schedule('reclaim-stuck-builds', w.cron.reclaim, async (signal) => {
-    const report = await backend.builds.reclaimStuck(signal);
-    logger.info({ report }, 'reclaim pass done');
-  });
+  maintenance.schedule(runner);
 
   const registry = new MetricsRegistry();
   instrumentRunner(runner, registry, { queue: 'compile' });
