@@ -24,6 +24,7 @@ export {
   parseDatasetUri,
 } from './datasets/dataset-uri.ts';
 export { DatasetWriter, type WriteSummary } from './datasets/dataset-writer.ts';
+export { jsonErrorPosition } from './datasets/json-error-position.ts';
 export { JsonArrayEncoder, jsonDocumentRecords, readJsonDocument } from './datasets/json-format.ts';
 export { readLines, type TextLine } from './datasets/line-reader.ts';
 export { NdjsonEncoder, ndjsonRecords } from './datasets/ndjson-format.ts';

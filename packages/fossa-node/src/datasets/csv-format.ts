@@ -25,10 +25,27 @@ export function checkCsvFieldNames(
   return names;
 }
 
+/** How a CSV dataset's columns are known. */
+export interface CsvColumns {
+  /** The columns. With a header line, it must match them; without one, they are required. */
+  readonly fieldNames?: readonly string[];
+  /** Whether the first line names the columns (default true). */
+  readonly header?: boolean;
+}
+
+/** Throws `DatasetFormatError` unless the columns are usable: distinct non-empty names, given when there is no header. */
+export function checkCsvColumns(uri: string, columns: CsvColumns): void {
+  if (columns.fieldNames) checkCsvFieldNames(uri, columns.fieldNames, undefined);
+  else if (columns.header === false) {
+    throw new DatasetFormatError(uri, undefined, 'a CSV dataset without a header line needs fieldNames');
+  }
+}
+
 /**
  * Reads CSV records from a byte stream (strict UTF-8, BOM dropped): the first record is the
- * header unless `fieldNames` is given, and each later one becomes an object keyed by it. A
- * record whose field count differs from the header's is an error with its line number, as are
+ * header (unless `header` is false, when `fieldNames` are the columns), and each later one
+ * becomes an object keyed by it. A header other than the expected `fieldNames`, and a record
+ * whose field count differs from the header's, are errors with their line numbers, as are
  * quoting errors (see `CsvParser`).
  *
  * @example
@@ -39,11 +56,13 @@ export function checkCsvFieldNames(
 export async function* csvRecords(
   uri: string,
   chunks: AsyncIterable<Buffer>,
-  options: { readonly fieldNames?: readonly string[]; readonly maxRecordBytes: number },
+  options: CsvColumns & { readonly maxRecordBytes: number },
 ): AsyncGenerator<CsvRecord> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const parser = new CsvParser(uri, { maxRecordChars: options.maxRecordBytes });
-  let header = options.fieldNames && checkCsvFieldNames(uri, options.fieldNames, undefined);
+  checkCsvColumns(uri, options);
+  const expected = options.fieldNames;
+  let header = options.header === false ? expected : undefined;
   const decode = (chunk?: Buffer): string => {
     try {
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
@@ -56,6 +75,13 @@ export async function* csvRecords(
     for (const row of rows) {
       if (header === undefined) {
         header = checkCsvFieldNames(uri, row.fields, row.line);
+        if (expected && expected.join('\u0000') !== header.join('\u0000')) {
+          throw new DatasetFormatError(
+            uri,
+            row.line,
+            `the header is ${JSON.stringify(header)}, not ${JSON.stringify(expected)}`,
+          );
+        }
         continue;
       }
       if (row.fields.length !== header.length) {
@@ -112,23 +138,26 @@ export function csvLine(fields: readonly string[]): string {
 }
 
 /**
- * Writes records as CSV with a header line: the columns are `fieldNames`, or else the first
- * record's keys. A later record with a key outside the columns is an error (as Python's
- * `DictWriter` raises); a missing key is an empty field.
+ * Writes records as CSV, with a header line unless `header` is false: the columns are
+ * `fieldNames`, or else the first record's keys. A later record with a key outside the
+ * columns is an error (as Python's `DictWriter` raises); a missing key is an empty field.
  */
 export class CsvEncoder implements RecordEncoder {
   readonly #uri: string;
+  readonly #header: boolean;
   #fieldNames: readonly string[] | undefined;
   #columns = new Set<string>();
 
-  constructor(uri: string, fieldNames?: readonly string[]) {
+  constructor(uri: string, columns: CsvColumns = {}) {
+    checkCsvColumns(uri, columns);
     this.#uri = uri;
-    this.#fieldNames = fieldNames && checkCsvFieldNames(uri, fieldNames, undefined);
+    this.#header = columns.header !== false;
+    this.#fieldNames = columns.fieldNames;
     this.#columns = new Set(this.#fieldNames);
   }
 
   begin(): string {
-    return this.#fieldNames ? csvLine(this.#fieldNames) : '';
+    return this.#fieldNames && this.#header ? csvLine(this.#fieldNames) : '';
   }
 
   encode(record: JsonObject, index: number): string {

@@ -1,5 +1,4 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { blobKeyProblem } from '@spotjobs/core';
 import { DatasetUriError } from '../errors.ts';
 
@@ -94,12 +93,17 @@ function fromName(name: string): { format: DatasetFormat | undefined; gzip: bool
 function localPath(parts: SchemeParts, root: string | undefined, problems: string[]): string {
   let raw = parts.rest;
   if (parts.fileUrl) {
+    // Decoded by hand: URL parsing would normalise `%2e%2e/` away before it could be refused.
+    const path = raw.startsWith('localhost/') ? raw.slice('localhost'.length) : raw;
+    if (!path.startsWith('/')) problems.push('a file URL needs an absolute path (file:///...)');
     try {
-      raw = fileURLToPath(`file://${parts.rest}`);
-    } catch (err) {
-      problems.push(`not a file URL: ${err instanceof Error ? err.message : String(err)}`);
+      raw = decodeURIComponent(path);
+    } catch {
+      problems.push('the file URL has a bad percent-encoding');
       return raw;
     }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+    if (/[\u0000-\u001f\u007f]/.test(raw)) problems.push('the file URL encodes a control character');
   }
   if (raw === '') problems.push('the path is empty');
   if (raw.split('/').includes('..')) problems.push('the path has a .. segment');

@@ -52,7 +52,8 @@ export class DatasetWriter {
   async add(record: JsonObject): Promise<void> {
     this.#ensureOpen();
     try {
-      this.#append(this.#encoder.encode(record, this.#records));
+      this.#begin();
+      this.#buffer += this.#encoder.encode(record, this.#records);
     } catch (err) {
       await this.abort(err);
       throw err;
@@ -65,7 +66,8 @@ export class DatasetWriter {
   async close(): Promise<WriteSummary> {
     this.#ensureOpen();
     try {
-      this.#append(this.#encoder.end());
+      this.#begin();
+      this.#buffer += this.#encoder.end();
       await this.#flush();
     } catch (err) {
       await this.abort(err);
@@ -84,12 +86,11 @@ export class DatasetWriter {
     await this.#sink.abort(reason);
   }
 
-  #append(text: string): void {
-    if (!this.#begun) {
-      this.#begun = true;
-      this.#buffer += this.#encoder.begin();
-    }
-    this.#buffer += text;
+  /** The format's opening (a CSV header, a `[`), once, before the first record is encoded. */
+  #begin(): void {
+    if (this.#begun) return;
+    this.#begun = true;
+    this.#buffer += this.#encoder.begin();
   }
 
   async #flush(): Promise<void> {

@@ -1,8 +1,9 @@
 import type { JsonObject, JsonValue } from '@spotjobs/core';
+import { AbortedError } from '@spotjobs/core';
 import { DatasetUsageError } from '../errors.ts';
 import { openByteSink } from './byte-sink.ts';
 import { datasetExists, readDatasetBytes } from './byte-source.ts';
-import { CsvEncoder, checkCsvFieldNames, csvRecords } from './csv-format.ts';
+import { type CsvColumns, CsvEncoder, checkCsvColumns, csvRecords } from './csv-format.ts';
 import { type DatasetIoOptions, datasetIoDefaults } from './dataset-io.ts';
 import { type DatasetFormat, type DatasetLocation, parseDatasetUri } from './dataset-uri.ts';
 import { DatasetWriter, type WriteSummary } from './dataset-writer.ts';
@@ -14,8 +15,10 @@ import type { RecordEncoder } from './record-encoder.ts';
 export interface OpenDatasetOptions extends DatasetIoOptions {
   readonly format?: DatasetFormat;
   readonly compression?: 'none' | 'gzip';
-  /** CSV: the columns. Reading: the file has no header line. Writing: their order (else the first record's keys). */
+  /** CSV: the columns, in order. Writing without them takes the first record's keys; reading checks the header against them. */
   readonly fieldNames?: readonly string[];
+  /** CSV: whether the first line names the columns (default true); without one, `fieldNames` are required. */
+  readonly csvHeader?: boolean;
   /** JSON `writeData`: indentation (default none). */
   readonly indent?: number;
   /** Aborts every read and write of this dataset (a model's task signal). */
@@ -50,9 +53,8 @@ export class Dataset {
   constructor(location: DatasetLocation, options: OpenDatasetOptions = {}) {
     this.location = location;
     this.#options = options;
-    // Fail now rather than at the first write: a CSV column list must be usable.
-    if (location.format === 'csv' && options.fieldNames)
-      checkCsvFieldNames(location.uri, options.fieldNames, undefined);
+    // Fail now rather than at the first read or write: the CSV columns must be usable.
+    if (location.format === 'csv') checkCsvColumns(location.uri, this.#csvColumns());
   }
 
   get uri(): string {
@@ -62,16 +64,11 @@ export class Dataset {
   /** The records, streamed: NDJSON lines, CSV rows (objects of strings), or the elements of a JSON array. */
   async *records(signal?: AbortSignal): AsyncGenerator<JsonObject> {
     const active = this.#signal(signal);
-    const chunks = readDatasetBytes(this.location, this.#options, active);
-    const { uri, format } = this.location;
-    const maxRecordBytes = this.#options.maxRecordBytes ?? datasetIoDefaults.maxRecordBytes;
-    if (format === 'ndjson') yield* ndjsonRecords(uri, chunks, { maxRecordBytes });
-    else if (format === 'csv') {
-      yield* csvRecords(uri, chunks, {
-        maxRecordBytes,
-        ...(this.#options.fieldNames && { fieldNames: this.#options.fieldNames }),
-      });
-    } else yield* jsonDocumentRecords(uri, await this.#document(chunks));
+    for await (const record of this.#decode(readDatasetBytes(this.location, this.#options, active))) {
+      // Records already read ahead must not outrun an abort.
+      if (active.aborted) throw new AbortedError({ cause: active.reason });
+      yield record;
+    }
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<JsonObject> {
@@ -139,10 +136,24 @@ export class Dataset {
     await Promise.all([...this.#writers].map((writer) => writer.abort(reason)));
   }
 
+  async *#decode(chunks: AsyncIterable<Buffer>): AsyncGenerator<JsonObject> {
+    const { uri, format } = this.location;
+    const maxRecordBytes = this.#options.maxRecordBytes ?? datasetIoDefaults.maxRecordBytes;
+    if (format === 'ndjson') yield* ndjsonRecords(uri, chunks, { maxRecordBytes });
+    else if (format === 'csv') {
+      yield* csvRecords(uri, chunks, { maxRecordBytes, ...this.#csvColumns() });
+    } else yield* jsonDocumentRecords(uri, await this.#document(chunks));
+  }
+
   #encoder(): RecordEncoder {
     const { uri, format } = this.location;
-    if (format === 'csv') return new CsvEncoder(uri, this.#options.fieldNames);
+    if (format === 'csv') return new CsvEncoder(uri, this.#csvColumns());
     return format === 'ndjson' ? new NdjsonEncoder(uri) : new JsonArrayEncoder(uri);
+  }
+
+  #csvColumns(): CsvColumns {
+    const { fieldNames, csvHeader } = this.#options;
+    return { ...(fieldNames && { fieldNames }), ...(csvHeader !== undefined && { header: csvHeader }) };
   }
 
   #document(chunks: AsyncIterable<Buffer>): Promise<JsonValue> {

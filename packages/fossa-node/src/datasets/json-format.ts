@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from '@spotjobs/core';
 import { DatasetFormatError } from '../errors.ts';
 import { isJsonObject } from '../model/wire-json.ts';
+import { jsonErrorPosition } from './json-error-position.ts';
 import { recordJson } from './ndjson-format.ts';
 import type { RecordEncoder } from './record-encoder.ts';
 
@@ -13,8 +14,8 @@ function lineAt(text: string, position: number): number {
 
 /**
  * Reads a whole JSON document (Aye-Aye's `.data`), at most `maxDocumentBytes` after
- * decompression. Bad UTF-8 or JSON is a `DatasetFormatError`; for bad JSON, the line comes
- * from the parser's reported position.
+ * decompression. Bad UTF-8 or JSON is a `DatasetFormatError`; for bad JSON, with the line of
+ * the first syntax error.
  *
  * @example
  * ```ts
@@ -49,8 +50,8 @@ export async function readJsonDocument(
     return JSON.parse(text) as JsonValue;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const line = position ? lineAt(text, Number(position[1])) : undefined;
+    const position = jsonErrorPosition(text);
+    const line = position === undefined ? undefined : lineAt(text, position);
     throw new DatasetFormatError(uri, line, `not JSON (${message})`, { cause: err });
   }
 }
