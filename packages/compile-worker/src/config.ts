@@ -31,7 +31,8 @@ const queueUrl = z
 
 const WORKER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 // name[:tag][@sha256:digest], with an optional registry host[:port]/ prefix and path segments.
-const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF =
+  /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 /** The builder image when none is configured: Gentoo's stage3 (Portage included). */
 const DEFAULT_IMAGE = 'docker.io/gentoo/stage3:latest';
 const optionalNumber = optionalText.transform((v) => (v === undefined ? undefined : Number(v)));
@@ -44,71 +45,78 @@ const cron = (fallback: string) =>
     .regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression of 5 or 6 fields')
     .default(fallback);
 
-const envSchema = z
-  .object({
-    SPOTJOBS_COMPILE_BACKEND: z.enum(['local', 'aws']).default('local'),
-    SPOTJOBS_COMPILE_LOG_LEVEL: z
-      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
-      .default('info'),
-    SPOTJOBS_COMPILE_HOST: z.string().min(1).default('127.0.0.1'),
-    SPOTJOBS_COMPILE_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-    SPOTJOBS_COMPILE_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
-    SPOTJOBS_COMPILE_API_KEYS: optionalText,
-    SPOTJOBS_COMPILE_OPEN_READS: flag(true),
-    SPOTJOBS_COMPILE_STAGE: z
+const envSchema = z.object({
+  SPOTJOBS_COMPILE_BACKEND: z.enum(['local', 'aws']).default('local'),
+  SPOTJOBS_COMPILE_LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info'),
+  SPOTJOBS_COMPILE_HOST: z.string().min(1).default('127.0.0.1'),
+  SPOTJOBS_COMPILE_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  SPOTJOBS_COMPILE_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SPOTJOBS_COMPILE_API_KEYS: optionalText,
+  SPOTJOBS_COMPILE_OPEN_READS: flag(true),
+  SPOTJOBS_COMPILE_STAGE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('LATEST'),
+  SPOTJOBS_COMPILE_PRESIGN_SECONDS: seconds(900, 1).pipe(z.number().max(604_800)),
+  SPOTJOBS_COMPILE_IMAGE_DIGEST: z.string().default(UNPINNED_IMAGE),
+  SPOTJOBS_COMPILE_ARCH: z.string().default('amd64'),
+  SPOTJOBS_COMPILE_MAKECONF_PROFILE: z.string().default('pacloud-2018'),
+  SPOTJOBS_COMPILE_FAILED_RETRY_AFTER_SECONDS: seconds(defaultBuildPolicy.failedRetryAfterMs / 1000),
+  SPOTJOBS_COMPILE_ENQUEUE_GRACE_SECONDS: seconds(defaultBuildPolicy.enqueueGraceMs / 1000, 1),
+  SPOTJOBS_COMPILE_REDISPATCH_AFTER_SECONDS: seconds(defaultBuildPolicy.redispatchAfterMs / 1000, 60),
+  SPOTJOBS_COMPILE_STUCK_AFTER_SECONDS: seconds(defaultBuildPolicy.stuckAfterMs / 1000, 1),
+  SPOTJOBS_COMPILE_MAX_ATTEMPTS: seconds(defaultBuildPolicy.maxAttempts, 1),
+  SPOTJOBS_COMPILE_MAX_DISPATCHES: seconds(defaultBuildPolicy.maxDispatches, 1),
+  SPOTJOBS_COMPILE_DATA_DIR: z.string().min(1).default('/var/lib/spotjobs-compile'),
+  SPOTJOBS_COMPILE_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/)
+    .default('compile'),
+  SPOTJOBS_COMPILE_TABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/)
+    .default('spotjobs-compile'),
+  SPOTJOBS_COMPILE_QUEUE_URL: optionalText.pipe(queueUrl),
+  SPOTJOBS_COMPILE_DLQ_URL: optionalText.pipe(queueUrl),
+  SPOTJOBS_COMPILE_BUCKET: optionalText,
+  SPOTJOBS_COMPILE_BUCKET_PREFIX: optionalText,
+  SPOTJOBS_COMPILE_S3_FORCE_PATH_STYLE: flag(false),
+  // The build daemon
+  SPOTJOBS_COMPILE_WORKER_ID: optionalText.pipe(z.string().regex(WORKER_ID).optional()),
+  SPOTJOBS_COMPILE_CONCURRENCY: seconds(1, 1).pipe(z.number().max(64)),
+  SPOTJOBS_COMPILE_EXECUTOR: z.enum(['auto', 'container', 'process']).default('auto'),
+  SPOTJOBS_COMPILE_BUILDER_IMAGE: z
+    .string()
+    .regex(IMAGE_REF, 'must be an image reference')
+    .default(DEFAULT_IMAGE),
+  SPOTJOBS_COMPILE_EMERGE: z.string().min(1).default('emerge'),
+  SPOTJOBS_COMPILE_WORK_DIR: optionalText.pipe(absolutePath.optional()),
+  SPOTJOBS_COMPILE_CACHE_DIR: absolutePath.default('/var/cache/spotjobs-compile/binpkgs'),
+  SPOTJOBS_COMPILE_CACHE_MAX_GIB: z.coerce.number().positive().max(1_000_000).default(20),
+  SPOTJOBS_COMPILE_TREE_DIR: optionalText.pipe(absolutePath.optional()),
+  SPOTJOBS_COMPILE_BUILD_MEMORY_MIB: optionalNumber.pipe(z.number().int().min(64).optional()),
+  SPOTJOBS_COMPILE_BUILD_CPUS: optionalNumber.pipe(z.number().positive().max(1024).optional()),
+  SPOTJOBS_COMPILE_BUILD_PIDS: seconds(4096, 16),
+  SPOTJOBS_COMPILE_BUILD_TIMEOUT_SECONDS: seconds(7200, 1).pipe(z.number().max(36_000)),
+  SPOTJOBS_COMPILE_BUILD_NETWORK: optionalText.pipe(
+    z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .default('LATEST'),
-    SPOTJOBS_COMPILE_PRESIGN_SECONDS: seconds(900, 1).pipe(z.number().max(604_800)),
-    SPOTJOBS_COMPILE_IMAGE_DIGEST: z.string().default(UNPINNED_IMAGE),
-    SPOTJOBS_COMPILE_ARCH: z.string().default('amd64'),
-    SPOTJOBS_COMPILE_MAKECONF_PROFILE: z.string().default('pacloud-2018'),
-    SPOTJOBS_COMPILE_FAILED_RETRY_AFTER_SECONDS: seconds(defaultBuildPolicy.failedRetryAfterMs / 1000),
-    SPOTJOBS_COMPILE_ENQUEUE_GRACE_SECONDS: seconds(defaultBuildPolicy.enqueueGraceMs / 1000, 1),
-    SPOTJOBS_COMPILE_REDISPATCH_AFTER_SECONDS: seconds(defaultBuildPolicy.redispatchAfterMs / 1000, 60),
-    SPOTJOBS_COMPILE_STUCK_AFTER_SECONDS: seconds(defaultBuildPolicy.stuckAfterMs / 1000, 1),
-    SPOTJOBS_COMPILE_MAX_ATTEMPTS: seconds(defaultBuildPolicy.maxAttempts, 1),
-    SPOTJOBS_COMPILE_MAX_DISPATCHES: seconds(defaultBuildPolicy.maxDispatches, 1),
-    SPOTJOBS_COMPILE_DATA_DIR: z.string().min(1).default('/var/lib/spotjobs-compile'),
-    SPOTJOBS_COMPILE_QUEUE: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,80}$/)
-      .default('compile'),
-    SPOTJOBS_COMPILE_TABLE: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{3,255}$/)
-      .default('spotjobs-compile'),
-    SPOTJOBS_COMPILE_QUEUE_URL: optionalText.pipe(queueUrl),
-    SPOTJOBS_COMPILE_DLQ_URL: optionalText.pipe(queueUrl),
-    SPOTJOBS_COMPILE_BUCKET: optionalText,
-    SPOTJOBS_COMPILE_BUCKET_PREFIX: optionalText,
-    SPOTJOBS_COMPILE_S3_FORCE_PATH_STYLE: flag(false),
-    // The build daemon
-    SPOTJOBS_COMPILE_WORKER_ID: optionalText.pipe(z.string().regex(WORKER_ID).optional()),
-    SPOTJOBS_COMPILE_CONCURRENCY: seconds(1, 1).pipe(z.number().max(64)),
-    SPOTJOBS_COMPILE_EXECUTOR: z.enum(['auto', 'container', 'process']).default('auto'),
-    SPOTJOBS_COMPILE_BUILDER_IMAGE: z.string().regex(IMAGE_REF, 'must be an image reference').default(DEFAULT_IMAGE),
-    SPOTJOBS_COMPILE_EMERGE: z.string().min(1).default('emerge'),
-    SPOTJOBS_COMPILE_WORK_DIR: optionalText.pipe(absolutePath.optional()),
-    SPOTJOBS_COMPILE_CACHE_DIR: absolutePath.default('/var/cache/spotjobs-compile/binpkgs'),
-    SPOTJOBS_COMPILE_CACHE_MAX_GIB: z.coerce.number().positive().max(1_000_000).default(20),
-    SPOTJOBS_COMPILE_TREE_DIR: optionalText.pipe(absolutePath.optional()),
-    SPOTJOBS_COMPILE_BUILD_MEMORY_MIB: optionalNumber.pipe(z.number().int().min(64).optional()),
-    SPOTJOBS_COMPILE_BUILD_CPUS: optionalNumber.pipe(z.number().positive().max(1024).optional()),
-    SPOTJOBS_COMPILE_BUILD_PIDS: seconds(4096, 16),
-    SPOTJOBS_COMPILE_BUILD_TIMEOUT_SECONDS: seconds(7200, 1).pipe(z.number().max(36_000)),
-    SPOTJOBS_COMPILE_BUILD_NETWORK: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional()),
-    SPOTJOBS_COMPILE_VISIBILITY_SECONDS: seconds(120, 10).pipe(z.number().max(43_200)),
-    SPOTJOBS_COMPILE_SHUTDOWN_GRACE_SECONDS: seconds(30, 0).pipe(z.number().max(3600)),
-    SPOTJOBS_COMPILE_IMDS: optionalText.pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()),
-    SPOTJOBS_COMPILE_HIBERNATE: z.enum(['release', 'hold']).default('release'),
-    SPOTJOBS_COMPILE_HIBERNATE_HOLD_SECONDS: seconds(900, 1).pipe(z.number().max(43_200)),
-    SPOTJOBS_SLEEP_SOCKET: absolutePath.default('/run/spotjobs/sleep-hook.sock'),
-    SPOTJOBS_COMPILE_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
-    SPOTJOBS_COMPILE_CRON_TREE_REFRESH: cron('30 3 * * *'),
-    SPOTJOBS_COMPILE_CRON_PRUNE: cron('17 * * * *'),
-    SPOTJOBS_COMPILE_CRON_RECLAIM: cron('*/5 * * * *'),
-  });
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
+      .optional(),
+  ),
+  SPOTJOBS_COMPILE_VISIBILITY_SECONDS: seconds(120, 10).pipe(z.number().max(43_200)),
+  SPOTJOBS_COMPILE_SHUTDOWN_GRACE_SECONDS: seconds(30, 0).pipe(z.number().max(3600)),
+  SPOTJOBS_COMPILE_IMDS: optionalText.pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()),
+  SPOTJOBS_COMPILE_HIBERNATE: z.enum(['release', 'hold']).default('release'),
+  SPOTJOBS_COMPILE_HIBERNATE_HOLD_SECONDS: seconds(900, 1).pipe(z.number().max(43_200)),
+  SPOTJOBS_SLEEP_SOCKET: absolutePath.default('/run/spotjobs/sleep-hook.sock'),
+  SPOTJOBS_COMPILE_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  SPOTJOBS_COMPILE_CRON_TREE_REFRESH: cron('30 3 * * *'),
+  SPOTJOBS_COMPILE_CRON_PRUNE: cron('17 * * * *'),
+  SPOTJOBS_COMPILE_CRON_RECLAIM: cron('*/5 * * * *'),
+});
 
 /** What the aws backend cannot do without; checked on the raw environment, beside the schema. */
 function awsRequirements(env: Readonly<Record<string, string | undefined>>): string[] {
@@ -222,9 +230,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const issues = awsRequirements(env);
   issues.push(
     ...apiKeys.flatMap((k, i) =>
-    API_KEY.test(k)
-      ? []
-      : [`SPOTJOBS_COMPILE_API_KEYS: key ${i + 1} must be 16-256 characters of A-Z a-z 0-9 . _ ~ + / = -`],
+      API_KEY.test(k)
+        ? []
+        : [`SPOTJOBS_COMPILE_API_KEYS: key ${i + 1} must be 16-256 characters of A-Z a-z 0-9 . _ ~ + / = -`],
     ),
   );
   const profile = builderProfileSchema.safeParse({
@@ -237,8 +245,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     for (const i of profile.error.issues)
       issues.push(`SPOTJOBS_COMPILE_${names[i.path[0] as keyof typeof names] ?? 'PROFILE'}: ${i.message}`);
   }
-  if (issues.length > 0 || !profile.success)
-    throw new ValidationError(INVALID_CONFIG, issues);
+  if (issues.length > 0 || !profile.success) throw new ValidationError(INVALID_CONFIG, issues);
 
   return deepFreeze({
     backend: e.SPOTJOBS_COMPILE_BACKEND,
@@ -291,7 +298,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       treeDir: e.SPOTJOBS_COMPILE_TREE_DIR,
       build: {
         memoryBytes:
-          e.SPOTJOBS_COMPILE_BUILD_MEMORY_MIB === undefined ? undefined : e.SPOTJOBS_COMPILE_BUILD_MEMORY_MIB * 2 ** 20,
+          e.SPOTJOBS_COMPILE_BUILD_MEMORY_MIB === undefined
+            ? undefined
+            : e.SPOTJOBS_COMPILE_BUILD_MEMORY_MIB * 2 ** 20,
         cpus: e.SPOTJOBS_COMPILE_BUILD_CPUS,
         pidsLimit: e.SPOTJOBS_COMPILE_BUILD_PIDS,
         timeoutMs: e.SPOTJOBS_COMPILE_BUILD_TIMEOUT_SECONDS * 1000,

@@ -1,6 +1,6 @@
 // `@spotjobs/compile-worker`: the Pacloud-compatible compile farm: the request path (grammar,
-// identity, build state machine, queue message, the compile API and its two transports) and
-// the build executors. The build daemon that joins them arrives next.
+// identity, build state machine, queue message, the compile API and its two transports), the
+// build executors, the build daemon with its maintenance, and the command-line client.
 
 // The compile API and its transports
 export { type ApiRequest, type ApiResponse, jsonResponse, parseQuery } from './api/api-request.ts';
@@ -69,7 +69,46 @@ export {
 } from './build/build-transitions.ts';
 export { type BuilderProfile, builderProfileSchema, UNPINNED_IMAGE } from './build/builder-profile.ts';
 export { type ReclaimReport, reclaimStuckBuilds } from './build/reclaim-stuck-builds.ts';
-export { type CompileConfig, loadConfig } from './config.ts';
+// The command-line client (spotjobs-compile)
+export { CompileApiClient, type CompileApiClientOptions, type Submission } from './cli/api-client.ts';
+export {
+  type ArtifactLink,
+  artifactLinkSchema,
+  type BuildView,
+  buildViewSchema,
+  type LogLink,
+  logLinkSchema,
+} from './cli/api-schemas.ts';
+export {
+  ArtifactMismatchError,
+  CliError,
+  CliUsageError,
+  CompileApiError,
+  InvalidServerResponseError,
+  ServerUnreachableError,
+  WaitTimeoutError,
+} from './cli/cli-errors.ts';
+export { type CliContext, runCli } from './cli/cli-run.ts';
+export { type DownloadedFile, type DownloadOptions, downloadArtifact } from './cli/download.ts';
+export { CliExitCode } from './cli/exit-codes.ts';
+export {
+  type CompileConfig,
+  EXIT_BAD_CONFIG,
+  loadConfig,
+  loadConfigOrExit,
+  type WorkerConfig,
+} from './config.ts';
+// The build daemon
+export { type BuildJobOptions, type BuildJobOutcome, buildJob } from './daemon/build-job.ts';
+export { chooseExecutor } from './daemon/choose-executor.ts';
+export { type CompileDaemonOptions, createCompileDaemon } from './daemon/compile-daemon.ts';
+export {
+  type CompileWorker,
+  type CompileWorkerOptions,
+  startCompileWorker,
+} from './daemon/compile-worker.ts';
+export { imageMatchesProfile } from './daemon/image-profile.ts';
+export { compileMaintenance, type Maintenance, type MaintenanceOptions } from './daemon/maintenance-tasks.ts';
 export {
   BuildNotFoundError,
   BuildNotReadyError,
@@ -82,8 +121,6 @@ export {
 } from './errors.ts';
 // The build executors (Docker and process)
 export * from './executor/index.ts';
-// Maintenance (the daemon's cron tasks)
-export * from './maintenance/index.ts';
 // Gentoo grammar and USE normalisation
 export {
   type GrammarResult,
@@ -117,3 +154,5 @@ export {
   localBuildService,
   startLocalCompileServer,
 } from './local/local-compile.ts';
+// Maintenance (the daemon's cron tasks)
+export * from './maintenance/index.ts';

@@ -105,7 +105,9 @@ describe('build job', () => {
   it('gives a build back on a machine fault and tries again later', async () => {
     const s = await setup((attempt) => (attempt === 1 ? { kind: 'engine-fault' } : { kind: 'ready' }));
     const runner = await daemon(s);
-    const retried = new Promise<number>((resolve) => runner.on('job:retried', (j) => resolve(j.delaySeconds)));
+    const retried = new Promise<number>((resolve) =>
+      runner.on('job:retried', (j) => resolve(j.delaySeconds)),
+    );
     const id = await admit(s);
     expect(await retried).toBe(30);
     const record = await until(s, id, (r) => r.state === 'queued' && r.history.length === 1);
@@ -147,7 +149,9 @@ describe('build job', () => {
     const id = await admit(s);
     await s.executor.started();
     await until(s, id, (r) => r.state === 'building');
-    const stopped = new Promise<void>((resolve) => a.on('state', (state) => state === 'STOPPED' && resolve()));
+    const stopped = new Promise<void>((resolve) =>
+      a.on('state', (state) => state === 'STOPPED' && resolve()),
+    );
     await notices.emit({ kind: 'terminate', at: Date.now() + 30_000, source: 'test' });
     await stopped;
     expect(s.executor.requests[0]?.signal.aborted).toBe(true);

@@ -139,7 +139,9 @@ describe('build daemon on fauxqs, dynalite and Docker', () => {
     expect(verdict.status).toBe('SUCCESS');
     const bytes = await download(verdict.linkS3 ?? '');
 
-    const record = await backend.builds.get(await buildIdOf(backend, 'app-misc/ranger-1.8.1', ['doc', '-test']));
+    const record = await backend.builds.get(
+      await buildIdOf(backend, 'app-misc/ranger-1.8.1', ['doc', '-test']),
+    );
     expect(record).toMatchObject({
       state: 'ready',
       attempts: 1,
@@ -186,7 +188,11 @@ describe('build daemon on fauxqs, dynalite and Docker', () => {
   it('dead-letters a forged message before anything runs, and bad requests never reach the queue', async () => {
     const backend = await backendOf({ profile });
     const events = await docker.getEvents({
-      filters: JSON.stringify({ type: ['container'], event: ['create'], label: [`${TEST_RUN_LABEL}=${runId}`] }),
+      filters: JSON.stringify({
+        type: ['container'],
+        event: ['create'],
+        label: [`${TEST_RUN_LABEL}=${runId}`],
+      }),
     });
     const created: string[] = [];
     events.on('data', (chunk: Buffer) => created.push(chunk.toString('utf8')));
@@ -210,7 +216,9 @@ describe('build daemon on fauxqs, dynalite and Docker', () => {
 
     // A message that skips the API (forged or corrupted on the queue) stops at the schema.
     const { runner } = await startDaemon(backend);
-    const deadLettered = new Promise<string>((resolve) => runner.on('job:dead-lettered', (j) => resolve(j.reason)));
+    const deadLettered = new Promise<string>((resolve) =>
+      runner.on('job:dead-lettered', (j) => resolve(j.reason)),
+    );
     await backend.queue.send([
       {
         body: JSON.stringify({

@@ -68,10 +68,13 @@ async function farm(extraEnv: Record<string, string> = {}) {
     ...extraEnv,
   };
   const worker = startWorker(env);
-  await vi.waitFor(() => expect(worker.lines.some((l) => l.msg === 'spotjobs-compile-worker running')).toBe(true), {
-    timeout: 30_000,
-    interval: 50,
-  });
+  await vi.waitFor(
+    () => expect(worker.lines.some((l) => l.msg === 'spotjobs-compile-worker running')).toBe(true),
+    {
+      timeout: 30_000,
+      interval: 50,
+    },
+  );
   const submit = async (atom: string, use: string[] = []) => {
     const response = await fetch(`${server.url}/v1/builds`, {
       method: 'POST',
@@ -126,7 +129,9 @@ describe('spotjobs-compile-worker process', () => {
     expect(record).toMatchObject({ state: 'queued', workerId: null });
     expect(record?.history.at(-1)).toMatchObject({ outcome: 'released' });
     // The stand-in's process is gone with the build.
-    const pid = Number(/pid (\d+)/.exec(String(worker.lines.findLast((l) => /pid \d+/.test(String(l.msg)))?.msg))?.[1]);
+    const pid = Number(
+      /pid (\d+)/.exec(String(worker.lines.findLast((l) => /pid \d+/.test(String(l.msg)))?.msg))?.[1],
+    );
     expect(() => process.kill(pid, 0)).toThrow();
   }, 120_000);
 
@@ -137,7 +142,11 @@ describe('spotjobs-compile-worker process', () => {
     });
     expect(await worker.exited).toEqual([EXIT_BAD_CONFIG, null]);
     expect(worker.stderr()).toMatch(/invalid compile-worker configuration/);
-    for (const name of ['SPOTJOBS_COMPILE_CONCURRENCY', 'SPOTJOBS_COMPILE_QUEUE_URL', 'SPOTJOBS_COMPILE_BUCKET'])
+    for (const name of [
+      'SPOTJOBS_COMPILE_CONCURRENCY',
+      'SPOTJOBS_COMPILE_QUEUE_URL',
+      'SPOTJOBS_COMPILE_BUCKET',
+    ])
       expect(worker.stderr()).toContain(name);
   });
 });

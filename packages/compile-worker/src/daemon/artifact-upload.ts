@@ -38,7 +38,9 @@ export async function uploadArtifact(
       done(null, chunk);
     },
   });
-  const body = createReadStream(artifact.path).on('error', (err) => hashing.destroy(err)).pipe(hashing);
+  const body = createReadStream(artifact.path)
+    .on('error', (err) => hashing.destroy(err))
+    .pipe(hashing);
   await blobs.put(
     key,
     body,

@@ -8,10 +8,10 @@ import {
   RetryJobError,
 } from '@spotjobs/core';
 import { artifactBlobKey, buildLogBlobKey } from '../build/blob-keys.ts';
-import { buildClaimKey, buildMessageSchema, type BuildMessage } from '../build/build-message.ts';
+import { type BuildMessage, buildClaimKey, buildMessageSchema } from '../build/build-message.ts';
 import type { BuildService } from '../build/build-service.ts';
-import type { BuilderProfile } from '../build/builder-profile.ts';
 import type { BuildOwner } from '../build/build-transitions.ts';
+import type { BuilderProfile } from '../build/builder-profile.ts';
 import { BuildEngineError } from '../executor/build-engine-error.ts';
 import type { BuildExecutor, BuildResult } from '../executor/build-executor.ts';
 import { uploadArtifact } from './artifact-upload.ts';
@@ -119,12 +119,18 @@ export function buildJob(options: BuildJobOptions): JobDefinition<typeof buildMe
             `image ${result.image.id} is not the pinned builder ${builds.profile.imageDigest}: check SPOTJOBS_COMPILE_BUILDER_IMAGE`,
           );
         const format = result.artifact.fileName.endsWith('.tbz2') ? 'tbz2' : 'gpkg.tar';
-        const key = artifactBlobKey({ category: job.category, name: job.nameShort, version: job.version }, format);
+        const key = artifactBlobKey(
+          { category: job.category, name: job.nameShort, version: job.version },
+          format,
+        );
         uploaded = key;
         const artifact = await uploadArtifact(blobs, key, result.artifact, ctx.signal);
         await builds.complete(job, owner, { artifact, logKey }, ctx.signal);
         uploaded = undefined;
-        log.info({ key, sha256: artifact.sha256, size: artifact.size, durations: result.durations }, 'build ready');
+        log.info(
+          { key, sha256: artifact.sha256, size: artifact.size, durations: result.durations },
+          'build ready',
+        );
         return { outcome: 'ready', sha256: artifact.sha256, key };
       } catch (err) {
         throw await giveBack(err);

@@ -108,11 +108,22 @@ export async function startCompileWorker(
   instrumentRunner(runner, registry, { queue: 'compile' });
   const health =
     w.healthPort > 0
-      ? await startHealthServer({ port: w.healthPort, registry, checks: { runner: runnerRunningCheck(runner) }, logger })
+      ? await startHealthServer({
+          port: w.healthPort,
+          registry,
+          checks: { runner: runnerRunningCheck(runner) },
+          logger,
+        })
       : undefined;
 
   logger.info(
-    { workerId: w.workerId, executor: executor.kind, concurrency: w.concurrency, backend: config.backend, health: health?.url },
+    {
+      workerId: w.workerId,
+      executor: executor.kind,
+      concurrency: w.concurrency,
+      backend: config.backend,
+      health: health?.url,
+    },
     'spotjobs-compile-worker running',
   );
   const done = runner.run().finally(async () => {

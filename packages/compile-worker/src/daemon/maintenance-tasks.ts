@@ -82,11 +82,19 @@ export function compileMaintenance(options: MaintenanceOptions): Maintenance {
           });
           const images = await pruneImages({ docker, keep: [worker.builderImage], signal });
           log.info(
-            { containers: containers.removed.length, images: images.removed.length, freedBytes: images.freedBytes },
+            {
+              containers: containers.removed.length,
+              images: images.removed.length,
+              freedBytes: images.freedBytes,
+            },
             'pruned containers and images',
           );
         }
-        const cache = await pruneBinpkgCache({ dir: worker.cacheDir, maxBytes: worker.cacheMaxBytes, signal });
+        const cache = await pruneBinpkgCache({
+          dir: worker.cacheDir,
+          maxBytes: worker.cacheMaxBytes,
+          signal,
+        });
         log.info({ report: { ...cache, deleted: cache.deleted.length } }, 'pruned the binpkg cache');
       });
       if (treeDir) runner.schedule('refresh-portage-tree', worker.cron.treeRefresh, refresh);
