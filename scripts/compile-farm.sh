@@ -11,7 +11,8 @@
 # a real Gentoo stage3 build takes minutes to hours); set SPOTJOBS_COMPILE_BUILDER_IMAGE to run
 # real builds.
 #
-# Settings (environment): SPOTJOBS_COMPILE_DATA_DIR (default .data/compile in this checkout),
+# Settings (environment): SPOTJOBS_COMPILE_EXECUTOR=process skips Docker; SPOTJOBS_COMPILE_DATA_DIR (default .data/compile in this checkout,
+# emptied first; a directory you name is kept),
 # SPOTJOBS_COMPILE_PORT (default: a free port), SPOTJOBS_COMPILE_SAMPLE (default app-misc/hello-2.12),
 # SPOTJOBS_COMPILE_SAMPLE_USE (default "nls -test").
 set -euo pipefail
@@ -30,9 +31,13 @@ say() { printf '\n== %s\n' "$*"; }
 pkg=packages/compile-worker
 
 export SPOTJOBS_COMPILE_BACKEND=local
-export SPOTJOBS_COMPILE_DATA_DIR="${SPOTJOBS_COMPILE_DATA_DIR:-$SPOTJOBS_ROOT/.data/compile}"
+if [ -z "${SPOTJOBS_COMPILE_DATA_DIR:-}" ]; then
+  # A fresh farm on every run, so the sample shows a whole build and then a cache hit.
+  export SPOTJOBS_COMPILE_DATA_DIR="$SPOTJOBS_ROOT/.data/compile"
+  rm -rf "$SPOTJOBS_COMPILE_DATA_DIR"
+fi
 data="$SPOTJOBS_COMPILE_DATA_DIR"
-mkdir -p "$data"
+mkdir -p "$data" "$data/downloads"
 export SPOTJOBS_COMPILE_CACHE_DIR="$data/binpkgs"
 export SPOTJOBS_SLEEP_SOCKET="$data/sleep-hook.sock"
 export SPOTJOBS_COMPILE_HEALTH_PORT="${SPOTJOBS_COMPILE_HEALTH_PORT:-0}"
@@ -44,12 +49,13 @@ SPOTJOBS_COMPILE_API_KEY="$(node -e 'console.log(require("node:crypto").randomBy
 export SPOTJOBS_COMPILE_API_KEY SPOTJOBS_COMPILE_API_KEYS="$SPOTJOBS_COMPILE_API_KEY"
 
 say "Docker Engine"
-if bash scripts/ensure-docker.sh >"$data/ensure-docker.log" 2>&1; then
+if [ "${SPOTJOBS_COMPILE_EXECUTOR:-auto}" != process ] && bash scripts/ensure-docker.sh >"$data/ensure-docker.log" 2>&1; then
   export SPOTJOBS_COMPILE_BUILDER_IMAGE="${SPOTJOBS_COMPILE_BUILDER_IMAGE:-$(bash $pkg/builder-image/build-test-image.sh)}"
   echo "builds run in containers of $SPOTJOBS_COMPILE_BUILDER_IMAGE"
 else
-  echo "no Docker Engine could be started (see $data/ensure-docker.log): builds run as host processes"
-  export SPOTJOBS_COMPILE_EXECUTOR=process
+  # With `auto` the daemon probes the engine itself and says loudly that it falls back.
+  [ "${SPOTJOBS_COMPILE_EXECUTOR:-auto}" = process ] || echo "no Docker Engine could be started (see $data/ensure-docker.log)"
+  echo "builds run as host processes, with the Portage stand-in"
   export SPOTJOBS_COMPILE_EMERGE="$SPOTJOBS_ROOT/$pkg/builder-image/standin/emerge"
 fi
 
@@ -88,7 +94,8 @@ cli="$pkg/bin/spotjobs-compile"
 sample="${SPOTJOBS_COMPILE_SAMPLE:-app-misc/hello-2.12}"
 sample_use="${SPOTJOBS_COMPILE_SAMPLE_USE:-nls -test}"
 say "requesting $sample with USE=\"$sample_use\""
-"$cli" request "$sample" --use "$sample_use" --output "$data/downloads"
+# Polled often so the short sample build shows each state it passes through.
+"$cli" request "$sample" --use "$sample_use" --output "$data/downloads" --poll-interval 0.2
 say "the same request again"
 "$cli" request "$sample" --use "$sample_use" --output "$data/downloads"
 
