@@ -319,6 +319,8 @@ describe('partitioning rules', () => {
     ['method', /subtask 1: Method 'build' of model class 'BadPartition' cannot be called by name/],
     ['class', /subtask 0: Model class 'NotAccepted' is not in the list of accepted classes/],
     ['kwargs', /subtask 0: method_kwargs is not JSON/],
+    ['unregistered', /subtask 0: Model class 'Unregistered' is not in the list of accepted classes/],
+    ['null', /subtask 1: a subtask must be \[method, kwargs\] or a TaskPartition/],
   ])('fails the parent before dispatching anything when it partitions badly (%s)', async (mode, message) => {
     const runtime = testRuntime();
 

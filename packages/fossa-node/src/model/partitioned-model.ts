@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '@spotjobs/core';
-import { InvalidPartitionError, SubTaskFailedError } from '../errors.ts';
+import { InvalidPartitionError, SubTaskFailedError, UnknownModelClassError } from '../errors.ts';
 import { Model } from './model.ts';
 import type { ModelContext } from './model-context.ts';
 import type { ModelClass } from './model-registry.ts';
@@ -179,34 +179,36 @@ export function subtaskSpecs(slices: readonly SubtaskSlice[], context: ModelCont
   const specs: TaskSpec[] = [];
   for (const [index, slice] of slices.entries()) {
     try {
-      const partition: TaskPartition = Array.isArray(slice)
-        ? { method: slice[0] as string, method_kwargs: slice[1] as JsonObject | undefined }
-        : (slice as TaskPartition);
-      const named = partition.model_class ?? parent;
-      const modelClass = typeof named === 'string' ? named : context.registry.nameOf(named);
-      if (modelClass === undefined)
-        throw new Error(`class ${(named as ModelClass).name} is not an accepted class`);
-      context.registry.assertCallable(modelClass, partition.method);
-      specs.push(
-        checkTaskSpec({
-          model_class: modelClass,
-          method: partition.method,
-          method_kwargs: toWireObject(partition.method_kwargs, 'method_kwargs'),
-          model_construction_kwargs: toWireObject(
-            partition.model_construction_kwargs,
-            'model_construction_kwargs',
-          ),
-          partition_initialise_kwargs: toWireObject(
-            partition.partition_initialise_kwargs,
-            'partition_initialise_kwargs',
-          ),
-          resolver_context: resolverContext,
-        }),
-      );
+      specs.push(subtaskSpec(slice, context, resolverContext));
     } catch (err) {
       problems.push(`subtask ${index}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   if (problems.length > 0) throw new InvalidPartitionError(parent, problems);
   return specs;
+}
+
+/** One slice as a task spec; throws what is wrong with it. */
+function subtaskSpec(slice: SubtaskSlice, context: ModelContext, resolverContext: JsonObject): TaskSpec {
+  if (typeof slice !== 'object' || slice === null) {
+    throw new TypeError('a subtask must be [method, kwargs] or a TaskPartition');
+  }
+  const partition: TaskPartition = Array.isArray(slice)
+    ? { method: slice[0] as string, method_kwargs: slice[1] as JsonObject | undefined }
+    : (slice as TaskPartition);
+  const named = partition.model_class ?? context.modelClass;
+  const modelClass = typeof named === 'string' ? named : context.registry.nameOf(named);
+  if (modelClass === undefined) throw new UnknownModelClassError((named as ModelClass).name);
+  context.registry.assertCallable(modelClass, partition.method);
+  return checkTaskSpec({
+    model_class: modelClass,
+    method: partition.method,
+    method_kwargs: toWireObject(partition.method_kwargs, 'method_kwargs'),
+    model_construction_kwargs: toWireObject(partition.model_construction_kwargs, 'model_construction_kwargs'),
+    partition_initialise_kwargs: toWireObject(
+      partition.partition_initialise_kwargs,
+      'partition_initialise_kwargs',
+    ),
+    resolver_context: resolverContext,
+  });
 }

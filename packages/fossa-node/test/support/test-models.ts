@@ -256,6 +256,10 @@ export class BadPartition extends PartitionedModel {
         return [{ model_class: 'NotAccepted', method: 'go' }];
       case 'kwargs':
         return [['fine', { n: 1n } as unknown as JsonObject]];
+      case 'unregistered':
+        return [{ model_class: Unregistered, method: 'go' }];
+      case 'null':
+        return [['fine', {}], null as unknown as SubtaskSlice];
       default:
         return [['fine', {}]];
     }
@@ -264,6 +268,11 @@ export class BadPartition extends PartitionedModel {
   fine(): string {
     return 'fine';
   }
+}
+
+/** A model on no allow-list. */
+class Unregistered extends Model {
+  override build(): void {}
 }
 
 /** One subtask that sleeps for an hour (until aborted): for subtask timeouts. */
