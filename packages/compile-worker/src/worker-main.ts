@@ -8,7 +8,7 @@ import { startCompileWorker } from './daemon/compile-worker.ts';
 
 const config = loadConfigOrExit('spotjobs-compile-worker');
 const logger = createLogger({ name: 'spotjobs-compile-worker', level: config.logLevel });
-const systemd = systemdNotifier();
+const systemd = systemdNotifier(process.env, { logger });
 
 const worker = await startCompileWorker(config, { logger });
 const { runner } = worker;

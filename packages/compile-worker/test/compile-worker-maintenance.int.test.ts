@@ -1,5 +1,5 @@
-// startCompileWorker with Docker on the embedded default: a missing Portage tree is synced before
-// the first build is taken, and the maintenance tasks run on their cron schedules (here every
+// startCompileWorker with Docker on the embedded default: containers a killed run of this worker
+// left are removed and a missing Portage tree is synced before the first build is taken, and the maintenance tasks run on their cron schedules (here every
 // second): the binpkg cache is pruned to its limit and the tree refreshed, nothing else touched.
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,7 +7,8 @@ import { recordingLogger } from '@spotjobs/core/testing';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { startCompileWorker } from '../src/daemon/compile-worker.ts';
+import { startCompileWorker, WORKER_LABEL } from '../src/daemon/compile-worker.ts';
+import { BuildLabels } from '../src/executor/container-build-executor.ts';
 import { newTestRunId, prepareDocker, removeTestRun, TEST_RUN_LABEL } from './support/executor-docker.ts';
 import { tempDir } from './support/local-builds.ts';
 
@@ -24,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('startCompileWorker maintenance', () => {
-  it('syncs a missing tree before taking builds, then prunes the cache and refreshes the tree on cron', async () => {
+  it('sweeps its own leftover containers and syncs a missing tree before taking builds, then prunes the cache and refreshes the tree on cron', async () => {
     const dir = await tempDir();
     const cacheDir = join(dir, 'binpkgs');
     await mkdir(join(cacheDir, 'dev-libs'), { recursive: true });
@@ -41,8 +42,24 @@ describe('startCompileWorker maintenance', () => {
     }
     await writeFile(join(cacheDir, 'Packages'), 'index');
 
+    // A build container a killed run of this worker left, and one of another worker on the host.
+    const workerId = `worker-${runId}`;
+    const leftover = async (worker: string) => {
+      const container = await docker.createContainer({
+        Image: image,
+        Entrypoint: ['sleep', 'infinity'],
+        Labels: { [TEST_RUN_LABEL]: runId, [BuildLabels.role]: 'compile-build', [WORKER_LABEL]: worker },
+        HostConfig: { NetworkMode: 'none' },
+      });
+      await container.start();
+      return container.id;
+    };
+    const mine = await leftover(workerId);
+    const theirs = await leftover(`other-${runId}`);
+
     const config = loadConfig({
       SPOTJOBS_COMPILE_DATA_DIR: join(dir, 'data'),
+      SPOTJOBS_COMPILE_WORKER_ID: workerId,
       SPOTJOBS_COMPILE_EXECUTOR: 'container',
       SPOTJOBS_COMPILE_BUILDER_IMAGE: image,
       SPOTJOBS_COMPILE_CACHE_DIR: cacheDir,
@@ -63,6 +80,15 @@ describe('startCompileWorker maintenance', () => {
       handleSignals: false,
     });
     onTestFinished(() => worker.stop());
+    const alive = async (id: string) =>
+      (
+        await docker
+          .getContainer(id)
+          .inspect()
+          .catch(() => undefined)
+      )?.State.Running;
+    expect(await alive(mine)).toBeUndefined();
+    expect(await alive(theirs)).toBe(true);
     // The tree exists before the runner takes work.
     const firstSync = await readFile(join(dir, 'portage', 'metadata', 'standin-sync-count'), 'utf8');
     expect(Number(firstSync)).toBeGreaterThanOrEqual(1);

@@ -24,6 +24,9 @@ import { chooseExecutor } from './choose-executor.ts';
 import { createCompileDaemon } from './compile-daemon.ts';
 import { compileMaintenance } from './maintenance-tasks.ts';
 
+/** The label naming the worker on each of its containers. */
+export const WORKER_LABEL = 'spotjobs.worker-id';
+
 export interface CompileWorkerOptions {
   readonly logger: Logger;
   /** SDK clients for the aws backend (tests point them at emulators). */
@@ -69,19 +72,17 @@ export async function startCompileWorker(
   const w = config.worker;
   const backend = await openBackend(config, options);
   const docker = options.docker ?? new Docker();
-  const executor = await chooseExecutor(w, {
-    logger,
-    docker,
-    ...(options.containerLabels ? { labels: options.containerLabels } : {}),
-  });
+  // The worker id on every container: the start-up sweep and the prunes touch only this worker's.
+  const labels = { ...options.containerLabels, [WORKER_LABEL]: w.workerId };
+  const executor = await chooseExecutor(w, { logger, docker, labels });
   const maintenance = compileMaintenance({
     worker: w,
     builds: backend.builds,
     docker: executor.kind === 'container' ? docker : undefined,
-    ...(options.containerLabels ? { labels: options.containerLabels } : {}),
+    labels,
     logger,
   });
-  await maintenance.prepareTree(AbortSignal.timeout(3_600_000));
+  await maintenance.prepare(AbortSignal.timeout(3_600_000));
   const sources: InterruptionSource[] = [
     new SleepHookSource({ socketPath: w.sleepSocket }),
     new ResumeDetector(),

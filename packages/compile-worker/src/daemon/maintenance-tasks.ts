@@ -13,15 +13,22 @@ export interface MaintenanceOptions {
   readonly builds: BuildService;
   /** The engine builds run on; without it (host processes) only the cache and reclaim tasks run. */
   readonly docker: Docker | undefined;
-  /** The labels the executor puts on its containers, so the prune only ever sees its own. */
+  /**
+   * The labels the executor puts on this worker's containers (its worker id among them), so the
+   * prunes only ever see this worker's own.
+   */
   readonly labels?: Readonly<Record<string, string>>;
   readonly logger: Logger;
 }
 
 /** The daemon's upkeep, each on its own node-cron schedule (runs of one task never overlap). */
 export interface Maintenance {
-  /** Refreshes the Portage tree once when it does not exist yet; run before taking work. */
-  prepareTree(signal: AbortSignal): Promise<void>;
+  /**
+   * Before taking work: removes this worker's containers a previous run left (a SIGKILL or a
+   * watchdog abort gives the executor no chance to), and syncs the Portage tree when it does
+   * not exist yet.
+   */
+  prepare(signal: AbortSignal): Promise<void>;
   schedule(runner: Runner): void;
 }
 
@@ -36,7 +43,7 @@ export interface Maintenance {
  * @example
  * ```ts
  * const maintenance = compileMaintenance({ worker: config.worker, builds, docker, logger });
- * await maintenance.prepareTree(signal);
+ * await maintenance.prepare(signal);
  * maintenance.schedule(runner);
  * ```
  */
@@ -63,7 +70,13 @@ export function compileMaintenance(options: MaintenanceOptions): Maintenance {
   };
 
   return {
-    async prepareTree(signal) {
+    async prepare(signal) {
+      if (docker) {
+        // Every container with this worker's labels is a leftover: none of its builds runs yet.
+        const swept = await pruneStaleContainers({ docker, olderThanMs: 1, minAgeMs: 0, labels, signal });
+        if (swept.removed.length > 0)
+          log.warn({ removed: swept.removed }, 'removed containers a previous run left');
+      }
       if (!treeDir || (await new TreeGenerations(treeDir).live()).kind !== 'missing') return;
       log.info({ treeDir }, 'no Portage tree yet: syncing one before taking builds');
       await refresh(signal);
