@@ -85,31 +85,41 @@ describe("Fossa's example models", () => {
     ]);
   });
 
-  it('StaggeredEtl runs its 12 subtasks exactly requested_workers at a time', async () => {
-    const clock = new ManualClock();
-    const runtime = testRuntime({ clock, maxConcurrentSubtasks: 16 });
+  it.each([
+    [{}, 400],
+    [{ sleep_seconds: 0.1 }, 100],
+  ])(
+    'StaggeredEtl (kwargs %j) runs its 12 subtasks exactly requested_workers at a time',
+    async (kwargs, stepMs) => {
+      const clock = new ManualClock();
+      const runtime = testRuntime({ clock, maxConcurrentSubtasks: 16 });
 
-    const running = runModel(runtime.environment, {
-      taskId: 'stag1',
-      spec: { model_class: 'StaggeredEtl', resolver_context: { requested_workers: 5 } },
-    });
-    const completedPerStep: number[] = [];
-    let done = false;
-    void running.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      const before = runtime.lines.filter((l) => l.msg === 'task complete').length;
-      await clock.advance(400);
-      completedPerStep.push(runtime.lines.filter((l) => l.msg === 'task complete').length - before);
-    }
-    const { result, stats } = await running;
+      const running = runModel(runtime.environment, {
+        taskId: 'stag1',
+        spec: {
+          model_class: 'StaggeredEtl',
+          model_construction_kwargs: kwargs,
+          resolver_context: { requested_workers: 5 },
+        },
+      });
+      const completedPerStep: number[] = [];
+      let done = false;
+      void running.finally(() => {
+        done = true;
+      });
+      while (!done) {
+        const before = runtime.lines.filter((l) => l.msg === 'task complete').length;
+        await clock.advance(stepMs);
+        completedPerStep.push(runtime.lines.filter((l) => l.msg === 'task complete').length - before);
+      }
+      const { result, stats } = await running;
 
-    expect(result.type).toBe('TaskComplete');
-    // Subtasks complete in waves of 5, 5 and 2; the parent completes in the last step too.
-    expect(completedPerStep).toEqual([5, 5, 3]);
-    expect(stats.timers.some_work).toEqual({ count: 12, total_ms: 4800, max_ms: 400 });
-  });
+      expect(result.type).toBe('TaskComplete');
+      // Subtasks complete in waves of 5, 5 and 2; the parent completes in the last step too.
+      expect(completedPerStep).toEqual([5, 5, 3]);
+      expect(stats.timers.some_work).toEqual({ count: 12, total_ms: 12 * stepMs, max_ms: stepMs });
+    },
+  );
 
   it('StaggeredEtl fails clearly when requested_workers is missing or not a count', async () => {
     const runtime = testRuntime();

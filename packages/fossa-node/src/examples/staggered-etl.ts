@@ -38,7 +38,11 @@ export class StaggeredEtl extends PartitionedModel {
 
   override partition_slice(_partition_count: number): SubtaskSlice[] {
     const count = numberKwarg(this.kwargs, 'sub_tasks_count', 12, { min: 1, max: 1000, integer: true });
-    return Array.from({ length: count }, () => ['some_work', {}] as const);
+    // Subtasks are built with the kwargs of their slice (Aye-Aye's rule), so pass ours on.
+    return Array.from({ length: count }, () => ({
+      method: 'some_work',
+      model_construction_kwargs: this.kwargs,
+    }));
   }
 
   override partition_subtask_complete(_method: string, _kwargs: JsonObject, started: JsonValue): void {
