@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$SPOTJOBS_ROOT"
 # Container builds are tested against a real Docker Engine: install and start one if none answers.
 bash scripts/ensure-docker.sh
+# The outside clients the tests drive (awscli, iproute2, systemd-analyze).
+bash scripts/ensure-test-tools.sh
 pnpm lint
 pnpm typecheck
 
