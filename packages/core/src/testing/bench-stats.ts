@@ -34,7 +34,8 @@ export function summarise(values: readonly number[]): Summary {
 
 /**
  * The value below which a share `p` (0–1) of the values lie, by nearest rank (no
- * interpolation: the answer is always one of the measured values); NaN for no values.
+ * interpolation: the answer is always one of the measured values); NaN for no values. Takes
+ * any iterable of numbers, typed arrays of latencies included.
  *
  * @example
  * ```ts
@@ -42,7 +43,7 @@ export function summarise(values: readonly number[]): Summary {
  * percentile(latencies, 0.99);
  * ```
  */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
+export function percentile(values: Iterable<number>, p: number): number {
+  const sorted = Float64Array.from(values).sort(); // a typed array sorts by value
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
 }

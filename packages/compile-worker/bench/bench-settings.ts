@@ -1,0 +1,42 @@
+// What the compile-worker bench measures, how big and how often: read once from the
+// environment by run.ts (the SPOTJOBS_BENCH_* pattern of the core's bench) and handed to every
+// scenario.
+
+/** How big and how often; `run.ts` reads them from the environment. */
+export interface BenchSettings {
+  /** Recorded rounds per scenario (`SPOTJOBS_BENCH_ROUNDS`, shared with the core's bench). */
+  readonly rounds: number;
+  /** Measured requests per side and round in the cache-hit scenario. */
+  readonly cacheHitRequests: number;
+  /** Requests in flight at once in the cache-hit scenario (the issue's 200). */
+  readonly cacheHitConcurrency: number;
+  /** Concurrent identical first requests per round (the issue's 100). */
+  readonly firstRequests: number;
+  /** Where progress lines go (stderr), one per measurement. */
+  readonly log: (line: string) => void;
+}
+
+/** The targets of the issue, in one place. */
+export const targets = {
+  /** Cache hits answered per second through the HTTP API, embedded default, 200 in flight. */
+  cacheHitThroughput: 2_000,
+  /** Queue messages and builds that concurrent identical first requests may cause. */
+  firstRequestMessages: 1,
+  firstRequestBuilds: 1,
+} as const;
+
+/**
+ * The knob `name` as a whole number ≥ 1, or `fallback` when unset.
+ *
+ * @example
+ * ```ts
+ * const rounds = positiveIntFromEnv('SPOTJOBS_BENCH_ROUNDS', 5);
+ * ```
+ */
+export function positiveIntFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number >= 1, got ${raw}`);
+  return value;
+}
