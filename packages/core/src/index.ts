@@ -43,12 +43,6 @@ export {
   type ValueArgs,
 } from './observability/metric-types.ts';
 export { MetricsRegistry } from './observability/metrics.ts';
-export {
-  type SystemdNotifier,
-  type SystemdNotifierOptions,
-  type SystemdNotifySend,
-  systemdNotifier,
-} from './observability/systemd-notifier.ts';
 export { prometheusContentType } from './observability/prometheus-text.ts';
 export { interruptionReactionBuckets, jobDurationBuckets } from './observability/runner-metric-set.ts';
 export {
@@ -56,6 +50,12 @@ export {
   instrumentRunner,
   type ObservableRunner,
 } from './observability/runner-metrics.ts';
+export {
+  type SystemdNotifier,
+  type SystemdNotifierOptions,
+  type SystemdNotifySend,
+  systemdNotifier,
+} from './observability/systemd-notifier.ts';
 export type {
   BlobBody,
   BlobInfo,
