@@ -24,19 +24,3 @@ export const targets = {
   firstRequestMessages: 1,
   firstRequestBuilds: 1,
 } as const;
-
-/**
- * The knob `name` as a whole number ≥ 1, or `fallback` when unset.
- *
- * @example
- * ```ts
- * const rounds = positiveIntFromEnv('SPOTJOBS_BENCH_ROUNDS', 5);
- * ```
- */
-export function positiveIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a whole number >= 1, got ${raw}`);
-  return value;
-}

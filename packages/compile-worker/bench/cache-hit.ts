@@ -9,8 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Table, TableKey } from '@spotjobs/core';
 // Relative, not `@spotjobs/core/testing`: that entry point loads vitest, which refuses to be
 // imported outside a vitest run.
-import { formatSummary, type ReportRow } from '../../core/src/testing/bench-report.ts';
-import { percentile, type Summary, summarise } from '../../core/src/testing/bench-stats.ts';
+import { formatSummary, percentile, type ReportRow, type Summary, summarise } from '@spotjobs/core/bench';
 import { parseQuery } from '../src/api/api-request.ts';
 import type { CompileApi } from '../src/api/compile-api.ts';
 import { buildClaimKey } from '../src/build/build-message.ts';

@@ -10,8 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, type Queue, type QueueDepth, Runner, type Table } from '@spotjobs/core';
 // Relative, not `@spotjobs/core/testing`: that entry point loads vitest (see cache-hit.ts).
-import { formatSummary, type ReportRow } from '../../core/src/testing/bench-report.ts';
-import { summarise } from '../../core/src/testing/bench-stats.ts';
+import { formatSummary, type ReportRow, summarise } from '@spotjobs/core/bench';
 import { buildIdentity } from '../src/build/build-identity.ts';
 import { buildClaimKey, buildMessageSchema } from '../src/build/build-message.ts';
 import { toBuildSpec } from '../src/build/build-spec.ts';

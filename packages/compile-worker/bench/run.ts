@@ -2,8 +2,8 @@
 // it is built on, and a build's orchestration against a plain `docker run`, measured side by
 // side in one run. Prints one verdict table; exits 1 when a
 // target is missed, 2 when the bench itself broke. See bench/README.md.
-import { type ReportRow, renderTable } from '../../core/src/testing/bench-report.ts';
-import { type BenchSettings, positiveIntFromEnv } from './bench-settings.ts';
+import { positiveIntFromEnv, type ReportRow, renderTable } from '@spotjobs/core/bench';
+import type { BenchSettings } from './bench-settings.ts';
 import { buildOverheadScenario } from './build-overhead.ts';
 import { cacheHitScenario } from './cache-hit.ts';
 import { firstRequestsScenario } from './first-requests.ts';

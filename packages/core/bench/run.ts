@@ -2,6 +2,7 @@
 // of emulators. Prints one verdict table; exits 1 when a target is missed, 2 when the bench
 // itself broke. See bench/README.md for what each scenario measures.
 
+import { positiveIntFromEnv } from '../src/testing/bench-env.ts';
 import { type ReportRow, renderTable } from '../src/testing/bench-report.ts';
 import { startEmulators } from '../src/testing/emulators.ts';
 import { noticeScenario } from './interruption-notice.ts';
@@ -17,14 +18,6 @@ const scenarios = {
 } as const;
 type ScenarioName = keyof typeof scenarios;
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a whole number >= 1, got ${raw}`);
-  return value;
-}
-
 const only = (process.env.SPOTJOBS_BENCH_ONLY ?? 'noop,io,idle,notice,overhead')
   .split(',')
   .map((s) => s.trim());
@@ -35,12 +28,12 @@ const started = performance.now();
 const emulators = await startEmulators();
 const settings: BenchSettings = {
   endpoints: emulators.endpoints,
-  rounds: positiveInt('SPOTJOBS_BENCH_ROUNDS', 5),
-  noopMessages: positiveInt('SPOTJOBS_BENCH_NOOP_MESSAGES', 5_000),
-  ioMessages: positiveInt('SPOTJOBS_BENCH_IO_MESSAGES', 1_500),
-  noticeRuns: positiveInt('SPOTJOBS_BENCH_NOTICE_RUNS', 20),
-  overheadRounds: positiveInt('SPOTJOBS_BENCH_OVERHEAD_ROUNDS', 12),
-  overheadMessages: positiveInt('SPOTJOBS_BENCH_OVERHEAD_MESSAGES', 10_000),
+  rounds: positiveIntFromEnv('SPOTJOBS_BENCH_ROUNDS', 5),
+  noopMessages: positiveIntFromEnv('SPOTJOBS_BENCH_NOOP_MESSAGES', 5_000),
+  ioMessages: positiveIntFromEnv('SPOTJOBS_BENCH_IO_MESSAGES', 1_500),
+  noticeRuns: positiveIntFromEnv('SPOTJOBS_BENCH_NOTICE_RUNS', 20),
+  overheadRounds: positiveIntFromEnv('SPOTJOBS_BENCH_OVERHEAD_ROUNDS', 12),
+  overheadMessages: positiveIntFromEnv('SPOTJOBS_BENCH_OVERHEAD_MESSAGES', 10_000),
   log: (line) => process.stderr.write(`${line}\n`),
 };
 const rows: ReportRow[] = [];
