@@ -7,8 +7,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Table, TableKey } from '@spotjobs/core';
-// Relative, not `@spotjobs/core/testing`: that entry point loads vitest, which refuses to be
-// imported outside a vitest run.
 import { formatSummary, percentile, type ReportRow, type Summary, summarise } from '@spotjobs/core/bench';
 import { parseQuery } from '../src/api/api-request.ts';
 import type { CompileApi } from '../src/api/compile-api.ts';

@@ -8,20 +8,24 @@
 // split between this process's server and a second API process on the same data dir, so two
 // admissions really do race for the create; the scenario counts the creates this process lost.
 import { randomBytes } from 'node:crypto';
-import { ConditionFailedError, type Queue, type QueueDepth, Runner, type Table } from '@spotjobs/core';
-// Relative, not `@spotjobs/core/testing`: that entry point loads vitest (see cache-hit.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConditionFailedError, type Queue, type QueueDepth, type Table } from '@spotjobs/core';
 import { formatSummary, type ReportRow, summarise } from '@spotjobs/core/bench';
 import { buildIdentity } from '../src/build/build-identity.ts';
-import { buildClaimKey, buildMessageSchema } from '../src/build/build-message.ts';
 import { toBuildSpec } from '../src/build/build-spec.ts';
+import { createCompileDaemon } from '../src/daemon/compile-daemon.ts';
+import { ProcessBuildExecutor } from '../src/executor/process-build-executor.ts';
 import { pacloudClientQuery } from '../test/support/python-client.ts';
 import { type ApiProcess, startApiProcess } from './api-process.ts';
 import { BENCH_API_KEY, type BenchServer, startBenchServer } from './bench-server.ts';
 import { type BenchSettings, targets } from './bench-settings.ts';
 import { HttpLoadClient } from './http-load.ts';
-import { buildAsStandIn } from './stand-in-build.ts';
 
 const WAIT = '{"status":"WAIT"}';
+const standinEmerge = fileURLToPath(new URL('../builder-image/standin/emerge', import.meta.url));
 const USE = 'ssl -doc';
 /** A round still unsettled after this is a broken bench. */
 const ROUND_TIMEOUT_MS = 60_000;
@@ -92,21 +96,29 @@ async function runWorker(
   signal: AbortSignal,
 ): Promise<{ builds: number; deliveries: number }> {
   const { builds, blobs } = bench.server;
+  // The real build daemon, building with host processes and the Portage stand-in; every call of
+  // the executor is a build.
+  const workDir = await mkdtemp(join(tmpdir(), 'bench-first-requests-'));
+  const executor = new ProcessBuildExecutor({
+    workDir,
+    emerge: standinEmerge,
+    cacheDir: join(workDir, 'binpkgs'),
+  });
   let started = 0;
+  const build = executor.build.bind(executor);
+  executor.build = (request) => {
+    started++;
+    return build(request);
+  };
   let deliveries = 0;
-  const runner = await Runner.create({
+  const runner = await createCompileDaemon({
     queue,
+    builds,
+    blobs,
+    executor,
+    workerId: 'bench-worker',
     concurrency: 4,
-    pollWaitSeconds: 1,
-    job: {
-      schema: buildMessageSchema,
-      claim: { store: builds.claims, key: buildClaimKey, ttlMs: 60_000 },
-      async handle(job, ctx) {
-        const pv = { category: job.category, name: job.nameShort, version: job.version };
-        const owner = { workerId: 'bench-worker', claimToken: ctx.claim!.token };
-        if ((await buildAsStandIn(builds, blobs, job, pv, owner, ctx.signal)) === 'started') started++;
-      },
-    },
+    buildTimeoutMs: ROUND_TIMEOUT_MS,
   });
   const failed = Promise.withResolvers<never>();
   runner.on('job:started', () => deliveries++);
@@ -126,6 +138,7 @@ async function runWorker(
   } finally {
     await runner.stop({ graceMs: 0 });
     await running;
+    await rm(workDir, { recursive: true, force: true });
   }
   return { builds: started, deliveries };
 }
