@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import type { BlobStore } from '@spotjobs/core';
 import type { BuildArtifact as StoredArtifact } from '../build/build-transitions.ts';
 import { BuildEngineError } from '../executor/build-engine-error.ts';
 import type { BuildArtifact as LocalArtifact } from '../executor/build-executor.ts';
+import { sha256Meter } from '../executor/sha256-meter.ts';
 
 /** Content types of Portage's binary packages (xpak `.tbz2` is bzip2, GPKG is a plain tar). */
 function contentTypeOf(fileName: string): string {
@@ -29,18 +28,10 @@ export async function uploadArtifact(
   artifact: LocalArtifact,
   signal: AbortSignal,
 ): Promise<StoredArtifact> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const meter = sha256Meter();
   const body = createReadStream(artifact.path)
-    .on('error', (err) => hashing.destroy(err))
-    .pipe(hashing);
+    .on('error', (err) => meter.stream.destroy(err))
+    .pipe(meter.stream);
   await blobs.put(
     key,
     body,
@@ -50,7 +41,7 @@ export async function uploadArtifact(
     },
     signal,
   );
-  const sha256 = hash.digest('hex');
+  const { sha256, size } = meter.result();
   if (sha256 !== artifact.sha256 || size !== artifact.size) {
     await blobs.delete(key).catch(() => {});
     throw new BuildEngineError(

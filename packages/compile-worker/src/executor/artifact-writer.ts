@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuildArtifact } from './build-executor.ts';
+import { sha256Meter } from './sha256-meter.ts';
 
 /**
  * Copies `source` into `dir/fileName` while hashing it: written under a temporary name, then
@@ -29,21 +30,15 @@ export async function writeArtifact(
   if (fileName.includes('/') || fileName.startsWith('.')) throw new Error(`unsafe artifact name ${fileName}`);
   const path = join(dir, fileName);
   const partial = join(dir, `.${fileName}.partial-${randomBytes(4).toString('hex')}`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const meter = sha256Meter();
   try {
-    await pipeline(source, measure, createWriteStream(partial, { flags: 'wx', mode: 0o644 }), { signal });
+    await pipeline(source, meter.stream, createWriteStream(partial, { flags: 'wx', mode: 0o644 }), {
+      signal,
+    });
     await rename(partial, path);
   } catch (err) {
     await rm(partial, { force: true });
     throw err;
   }
-  return { path, fileName, sha256: hash.digest('hex'), size };
+  return { path, fileName, ...meter.result() };
 }
