@@ -3,43 +3,34 @@
 // stand-in records its argv and env) → artifact and log in S3 (fauxqs) → record in DynamoDB
 // (dynalite) → SUCCESS with a presigned link whose bytes match the recorded sha256.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { ManualInterruptionSource, type Runner } from '@spotjobs/core';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
+import { beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import type { BuilderProfile } from '../src/build/builder-profile.ts';
 import { createCompileDaemon } from '../src/daemon/compile-daemon.ts';
 import { ContainerBuildExecutor } from '../src/executor/container-build-executor.ts';
 import { API_KEY, type ApiBackend, emulatorBackend } from './support/api-backends.ts';
 import {
   containersLabelled,
-  newTestRunId,
-  prepareDocker,
-  removeTestRun,
   standinCalls,
   TEST_RUN_LABEL,
+  useDockerTestFile,
 } from './support/executor-docker.ts';
 
 let docker: Docker;
 let image: string;
-let profile: BuilderProfile;
 let scratch: string;
-const runId = newTestRunId();
+const runId = useDockerTestFile('compile-daemon-', (env) => ({ docker, image, scratch } = env));
+let profile: BuilderProfile;
 const backendOf = emulatorBackend(inject('emulators'));
 
 beforeAll(async () => {
-  ({ docker, image } = await prepareDocker());
   const { Id } = await docker.getImage(image).inspect();
   // Pinned to the image the builds really run on: the daemon checks it before recording.
   profile = { imageDigest: Id, arch: 'amd64', makeConfProfile: 'pacloud-2018' };
-  scratch = await mkdtemp(join(tmpdir(), 'compile-daemon-'));
-}, 360_000);
-
-afterAll(async () => {
-  if (docker) await removeTestRun(docker, runId);
-  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
 let workerSeq = 0;

@@ -5,24 +5,16 @@ import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recordingLogger } from '@spotjobs/core/testing';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startCompileWorker, WORKER_LABEL } from '../src/daemon/compile-worker.ts';
 import { BuildLabels } from '../src/executor/container-build-executor.ts';
-import { newTestRunId, prepareDocker, removeTestRun, TEST_RUN_LABEL } from './support/executor-docker.ts';
+import { TEST_RUN_LABEL, useDockerTestFile } from './support/executor-docker.ts';
 import { tempDir } from './support/local-builds.ts';
 
 let docker: Docker;
 let image: string;
-const runId = newTestRunId();
-
-beforeAll(async () => {
-  ({ docker, image } = await prepareDocker());
-}, 360_000);
-
-afterAll(async () => {
-  if (docker) await removeTestRun(docker, runId);
-});
+const runId = useDockerTestFile('compile-worker-maintenance-', (env) => ({ docker, image } = env));
 
 describe('startCompileWorker maintenance', () => {
   it('sweeps its own leftover containers and syncs a missing tree before taking builds, then prunes the cache and refreshes the tree on cron', async () => {

@@ -1,12 +1,12 @@
 // ContainerBuildExecutor against a real Docker Engine and the locally imported builder test
 // image, whose emerge stand-in records the exact argv and environment of every call.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { AbortedError } from '@spotjobs/core';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BuildEngineError } from '../src/executor/build-engine-error.ts';
 import {
   BuildLabels,
@@ -17,30 +17,20 @@ import { CONTAINER_OUTPUT_PKGDIR } from '../src/executor/container-sandbox.ts';
 import {
   containersLabelled,
   LogWatcher,
-  newTestRunId,
-  prepareDocker,
-  removeTestRun,
   standinCalls,
   TEST_RUN_LABEL,
+  useDockerTestFile,
 } from './support/executor-docker.ts';
 
 let docker: Docker;
 let image: string;
 let scratch: string;
 let workDir: string;
-const runId = newTestRunId();
-let jobSeq = 0;
-
-beforeAll(async () => {
-  ({ docker, image } = await prepareDocker());
-  scratch = await mkdtemp(join(tmpdir(), 'executor-container-'));
+const runId = useDockerTestFile('executor-container-', (env) => {
+  ({ docker, image, scratch } = env);
   workDir = join(scratch, 'work');
-}, 360_000);
-
-afterAll(async () => {
-  if (docker) await removeTestRun(docker, runId);
-  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
+let jobSeq = 0;
 
 /** An executor with its own binpkg cache directory (unless given), labelled with this run. */
 function executor(options: Partial<ContainerBuildExecutorOptions> = {}): ContainerBuildExecutor {

@@ -1,12 +1,12 @@
 // refreshPortageTree against a real Docker Engine and the builder test image, whose emerge
 // stand-in "syncs" by writing metadata/timestamp.chk and a sync counter (knob files in the tree
 // make it slow or fail).
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { AbortedError, ValidationError } from '@spotjobs/core';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BuildEngineError } from '../src/executor/build-engine-error.ts';
 import { BuildLabels } from '../src/executor/container-build-executor.ts';
 import { runContainerExec } from '../src/executor/container-exec.ts';
@@ -18,28 +18,16 @@ import {
 import type { TreeSyncLogLine } from '../src/maintenance/tree-sync-container.ts';
 import {
   containersLabelled,
-  newTestRunId,
-  prepareDocker,
-  removeTestRun,
   standinCalls,
   TEST_RUN_LABEL,
+  useDockerTestFile,
 } from './support/executor-docker.ts';
 
 let docker: Docker;
 let image: string;
 let root: string;
-const runId = newTestRunId();
+const runId = useDockerTestFile('maintenance-refresh-', (env) => ({ docker, image, scratch: root } = env));
 let treeSeq = 0;
-
-beforeAll(async () => {
-  ({ docker, image } = await prepareDocker());
-  root = await mkdtemp(join(tmpdir(), 'maintenance-refresh-'));
-}, 360_000);
-
-afterAll(async () => {
-  if (docker) await removeTestRun(docker, runId);
-  if (root) await rm(root, { recursive: true, force: true });
-});
 
 function newTreeDir(): string {
   return join(root, `host-${++treeSeq}`, 'portage');
