@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import type { Table } from '@spotjobs/core';
 import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
 import { type CompileConfig, loadConfig } from '../src/config.ts';
-import { type LocalCompileServer, startLocalCompileServer } from '../src/local/local-compile.ts';
+import {
+  type LocalCompileServer,
+  localServerSettings,
+  startLocalCompileServer,
+} from '../src/local/local-compile.ts';
 
 /** The key the bench submits with (the server accepts only it). */
 export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
@@ -47,17 +51,10 @@ export async function startBenchServer(
   const store = await openLocalStore({ dataDir: config.local.dataDir });
   try {
     const server = await startLocalCompileServer({
+      ...localServerSettings(config),
       host: config.http.host,
       port: config.http.port,
       store: options.wrapTable ? withWrappedTables(store, options.wrapTable) : store,
-      profile: config.profile,
-      policy: config.policy,
-      queueName: config.local.queueName,
-      tableName: config.local.tableName,
-      apiKeys: config.api.apiKeys,
-      openReads: config.api.openReads,
-      stage: config.api.stage,
-      presignSeconds: config.api.presignSeconds,
     });
     return {
       server,

@@ -6,7 +6,7 @@ import { openLocalStore } from '@spotjobs/core/local';
 import { awsCompileApi, awsCompileBackend } from './aws/aws-compile.ts';
 import { loadConfigOrExit } from './config.ts';
 import { type CompileServer, startCompileServer } from './http/compile-server.ts';
-import { startLocalCompileServer } from './local/local-compile.ts';
+import { localServerSettings, startLocalCompileServer } from './local/local-compile.ts';
 
 const config = loadConfigOrExit('spotjobs-compile-api');
 const logger = createLogger({ name: 'spotjobs-compile-api', level: config.logLevel });
@@ -28,19 +28,7 @@ if (config.aws) {
 } else {
   const store = await openLocalStore({ dataDir: config.local.dataDir });
   closeStore = () => store.close();
-  server = await startLocalCompileServer({
-    ...http,
-    store,
-    profile: config.profile,
-    policy: config.policy,
-    queueName: config.local.queueName,
-    tableName: config.local.tableName,
-    apiKeys: config.api.apiKeys,
-    openReads: config.api.openReads,
-    stage: config.api.stage,
-    presignSeconds: config.api.presignSeconds,
-    logger,
-  });
+  server = await startLocalCompileServer({ ...localServerSettings(config), ...http, store, logger });
 }
 logger.info({ url: server.url, backend: config.backend }, 'spotjobs-compile-api ready');
 

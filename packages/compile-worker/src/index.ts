@@ -152,6 +152,7 @@ export {
   type LocalCompileServerOptions,
   localBuildBlobs,
   localBuildService,
+  localServerSettings,
   startLocalCompileServer,
 } from './local/local-compile.ts';
 // Maintenance (the daemon's cron tasks)

@@ -5,6 +5,7 @@ import type { BuildPolicy } from '../build/build-policy.ts';
 import { BuildService } from '../build/build-service.ts';
 import { BuildStorageNames } from '../build/build-storage.ts';
 import type { BuilderProfile } from '../build/builder-profile.ts';
+import type { CompileConfig } from '../config.ts';
 import { type CompileServer, startCompileServer } from '../http/compile-server.ts';
 
 export interface LocalBuildServiceOptions {
@@ -49,6 +50,30 @@ export function localBuildBlobs(store: LocalStore, serverUrl?: string): FsBlobSt
     namespace: BuildStorageNames.blobNamespace,
     ...(serverUrl ? { baseUrl: `${serverUrl}${BuildStorageNames.blobPath}` } : {}),
   });
+}
+
+/**
+ * The local server's settings from the configuration (everything but the store, the address
+ * and the logger), so every caller composes it the same way.
+ *
+ * @example
+ * ```ts
+ * await startLocalCompileServer({ ...localServerSettings(config), store, port: config.http.port });
+ * ```
+ */
+export function localServerSettings(
+  config: CompileConfig,
+): Omit<LocalCompileServerOptions, 'store' | 'host' | 'port' | 'publicUrl' | 'logger' | 'clock'> {
+  return {
+    profile: config.profile,
+    policy: config.policy,
+    queueName: config.local.queueName,
+    tableName: config.local.tableName,
+    apiKeys: config.api.apiKeys,
+    openReads: config.api.openReads,
+    stage: config.api.stage,
+    presignSeconds: config.api.presignSeconds,
+  };
 }
 
 export interface LocalCompileServerOptions extends LocalBuildServiceOptions {
