@@ -2,12 +2,10 @@
 // to a request API on the same data directory: the fallback to host processes when no Docker
 // Engine answers (said loudly), a build served end to end, SIGTERM during a build (stopped,
 // given back, exit 0), and a bad setting (exit 78, every problem named).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type JsonLogProcess, startJsonLogProcess } from '@spotjobs/core/testing';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { UNPINNED_IMAGE } from '../src/build/builder-profile.ts';
 import { EXIT_BAD_CONFIG } from '../src/config.ts';
@@ -19,35 +17,8 @@ const workerMain = fileURLToPath(new URL('../src/worker-main.ts', import.meta.ur
 const API_KEY = 'process-test-key-0123456789';
 const profile = { imageDigest: UNPINNED_IMAGE, arch: 'amd64', makeConfProfile: 'pacloud-2018' };
 
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  readonly stderr: () => string;
-  readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
-}
-
-function startWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [workerMain], {
-    env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push({ msg: line });
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return { child, lines, stderr: () => stderr, exited };
+function startWorker(env: Record<string, string>): JsonLogProcess {
+  return startJsonLogProcess(workerMain, env);
 }
 
 /** A request API and a worker process sharing one temp data directory. */

@@ -1,9 +1,6 @@
 // The Web-Queue-Worker example (examples/web-queue-worker) run as a client would use it: over
 // HTTP, on both adapter families, plus its composition root as a real process.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +14,7 @@ import { createWorker } from '../examples/web-queue-worker/worker.ts';
 import { silentLogger } from '../src/observability/create-logger.ts';
 import { DeadLetterAttributes, type QueueMessage } from '../src/ports/queue.ts';
 import { awsTestClientConfig } from '../src/testing/emulators.ts';
+import { startJsonLogProcess } from '../src/testing/json-log-process.ts';
 import { tempDataDir } from './fixtures/local-temp-store.ts';
 
 const emulators = inject('emulators');
@@ -264,28 +262,7 @@ describe.each([local, aws])('web-queue-worker example on the $name family', (fam
 });
 
 describe('web-queue-worker main.ts as a process (local family)', () => {
-  function start(env: Record<string, string>): {
-    child: ChildProcess;
-    lines: Record<string, unknown>[];
-    stderr: () => string;
-    exited: Promise<[number | null, NodeJS.Signals | null]>;
-  } {
-    const child = spawn(process.execPath, [mainScript], {
-      env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    onTestFinished(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    const lines: Record<string, unknown>[] = [];
-    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line)));
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    return { child, lines, stderr: () => stderr, exited };
-  }
+  const start = (env: Record<string, string>) => startJsonLogProcess(mainScript, env);
 
   it('serves, converts, reports health and metrics, and exits 0 on SIGTERM', async () => {
     const { child, lines, exited } = start({
