@@ -8,34 +8,17 @@ import {
   InvalidServerResponseError,
   ServerUnreachableError,
 } from '../src/cli/cli-errors.ts';
+import { buildViewFixture } from './support/build-view-fixture.ts';
 
 const ID = 'ab'.repeat(32);
 const KEY = 'client-test-key-0123456789';
 
 /** What `toBuildView` answers for a queued build. */
 function view(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const at = '2026-01-01T00:00:00.000Z';
+  // The server sends more than the CLI reads (the profile): extra fields must not upset it.
   return {
-    id: ID,
-    state: 'queued',
-    atom: 'app-misc/ranger-1.8.1',
-    category: 'app-misc',
-    package: 'ranger',
-    version: '1.8.1',
-    use: ['doc', '-test'],
+    ...buildViewFixture(ID),
     profile: { imageDigest: 'unpinned', arch: 'amd64', makeConfProfile: 'pacloud-2018' },
-    generation: 1,
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    workerId: null,
-    error: null,
-    retryAfter: null,
-    artifact: null,
-    attemptsHistory: [],
-    links: { self: `/v1/builds/${ID}`, artifact: null, log: null },
     ...overrides,
   };
 }

@@ -7,33 +7,12 @@ import { CliUsageError, CompileApiError, WaitTimeoutError } from '../src/cli/cli
 import { reportError, reportRequestOutcome } from '../src/cli/cli-output.ts';
 import { ProgressReporter } from '../src/cli/progress-reporter.ts';
 import { formatBytes, formatDuration, printable } from '../src/cli/terminal-text.ts';
+import { buildViewFixture } from './support/build-view-fixture.ts';
 
 const ID = 'cd'.repeat(32);
 
 function build(overrides: Partial<BuildView> = {}): BuildView {
-  const at = '2026-01-01T00:00:00.000Z';
-  return {
-    id: ID,
-    state: 'queued',
-    atom: 'app-misc/ranger-1.8.1',
-    category: 'app-misc',
-    package: 'ranger',
-    version: '1.8.1',
-    use: ['doc', '-test'],
-    generation: 1,
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    workerId: null,
-    error: null,
-    retryAfter: null,
-    artifact: null,
-    attemptsHistory: [],
-    links: { self: `/v1/builds/${ID}`, artifact: null, log: null },
-    ...overrides,
-  };
+  return buildViewFixture(ID, overrides);
 }
 
 function sink(isTTY = false) {

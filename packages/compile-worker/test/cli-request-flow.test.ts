@@ -3,39 +3,27 @@
 import { ManualClock } from '@spotjobs/core/testing';
 import { describe, expect, it } from 'vitest';
 import { CompileApiClient } from '../src/cli/api-client.ts';
+import type { BuildView } from '../src/cli/api-schemas.ts';
 import { CompileApiError, ServerUnreachableError, WaitTimeoutError } from '../src/cli/cli-errors.ts';
 import { parseCli, type RequestCommand } from '../src/cli/cli-options.ts';
 import { ProgressReporter } from '../src/cli/progress-reporter.ts';
 import { type RequestOutcome, runRequest } from '../src/cli/request-command.ts';
 import { isTransient, withTransientRetries } from '../src/cli/transient-retry.ts';
+import { buildViewFixture, FIXTURE_TIME } from './support/build-view-fixture.ts';
 
 const ID = 'ef'.repeat(32);
 const SHA = 'a'.repeat(64);
-const at = '2026-01-01T00:00:00.000Z';
+const at = FIXTURE_TIME;
 
-function view(state: string, extra: Record<string, unknown> = {}) {
-  return {
-    id: ID,
+function view(state: BuildView['state'], extra: Partial<BuildView> = {}): BuildView {
+  return buildViewFixture(ID, {
     state,
-    atom: 'app-misc/ranger-1.8.1',
-    category: 'app-misc',
-    package: 'ranger',
-    version: '1.8.1',
     use: [],
-    generation: 1,
     attempts: state === 'queued' ? 0 : 1,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
     workerId: state === 'building' ? 'w-1' : null,
-    error: null,
-    retryAfter: null,
     artifact: state === 'ready' ? { sha256: SHA, size: 5 } : null,
-    attemptsHistory: [],
-    links: { self: `/v1/builds/${ID}`, artifact: null, log: null },
     ...extra,
-  };
+  });
 }
 
 type Step = { status: number; body: unknown } | 'refused';
