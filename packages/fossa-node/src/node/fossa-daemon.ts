@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  instrumentRunner,
+  type Logger,
+  MetricsRegistry,
+  type Queue,
+  runnerRunningCheck,
+  startHealthServer,
+  type Table,
+  ValidationError,
+} from '@spotjobs/core';
+import { DynamoTable, SqsQueue } from '@spotjobs/core/aws';
+import { openLocalStore } from '@spotjobs/core/local';
+import { exampleModelRegistry } from '../examples/example-models.ts';
+import { ModelRegistry } from '../model/model-registry.ts';
+import type { NodeConfig } from '../node-config.ts';
+import { FossaNode } from './fossa-node.ts';
+import { type ExtraRequestHandler, startNodeServer } from './node-server.ts';
+
+/** The local backend's queue name (Fossa's RabbitMQ queue was `fossa_task_queue`). */
+export const localQueueName = 'fossa_task_queue';
+/** The local backend's table name. */
+export const localTableName = 'fossa';
+
+export interface FossaDaemonDependencies {
+  readonly logger: Logger;
+  /** The allow-list; default the built-in example models (narrowed by `acceptedModelClasses`). */
+  readonly registry?: ModelRegistry;
+  /** Extra routes (the web pages), served before the API. */
+  readonly extra?: ExtraRequestHandler;
+}
+
+export interface FossaDaemon {
+  readonly node: FossaNode;
+  /** The API's URL. */
+  readonly url: string;
+  /** Resolves once the node stopped (SIGTERM drains it) and everything is closed. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * The node daemon's composition: the backend (local data directory, or SQS + DynamoDB), the
+ * node with SIGTERM handling (parents handed on at once, subtasks drained and released), the
+ * HTTP API, and an optional health server with the runner's metrics.
+ *
+ * @example
+ * ```ts
+ * const daemon = await startFossaDaemon(loadNodeConfig(), { logger });
+ * await daemon.done;
+ * ```
+ */
+export async function startFossaDaemon(
+  config: NodeConfig,
+  deps: FossaDaemonDependencies,
+): Promise<FossaDaemon> {
+  const { logger } = deps;
+  const registry = deps.registry ?? acceptedExamples(config.acceptedModelClasses);
+  const backend = await openBackend(config);
+  const node = await FossaNode.create({
+    nodeId: config.nodeId,
+    queue: backend.queue,
+    table: backend.table,
+    registry,
+    capacity: config.capacity,
+    logger,
+    visibilityTimeoutSeconds: config.visibilitySeconds,
+    subtaskTimeoutMs: config.subtaskTimeoutMs,
+    parentLeaseMs: config.parentLeaseMs,
+    resumeIntervalMs: config.resumeIntervalMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    outcomePollMs: config.outcomePollMs,
+    pollWaitSeconds: config.pollWaitSeconds,
+    shutdownGraceMs: config.shutdownGraceMs,
+    handleSignals: true,
+  });
+  const server = await startNodeServer({
+    node,
+    host: config.host,
+    port: config.port,
+    extra: deps.extra,
+    logger,
+  });
+  node.address = config.advertiseAddress ?? `${hostname()}:${server.port}`;
+  const metrics = new MetricsRegistry();
+  instrumentRunner(node.runner, metrics, { queue: backend.queue.name });
+  const health =
+    config.healthPort > 0
+      ? await startHealthServer({
+          port: config.healthPort,
+          host: '0.0.0.0',
+          registry: metrics,
+          checks: { runner: runnerRunningCheck(node.runner) },
+          logger,
+        })
+      : undefined;
+  logger.info(
+    { nodeId: node.nodeId, url: server.url, capacity: node.capacity, backend: config.backend.kind },
+    'fossa node ready',
+  );
+  const done = (async () => {
+    try {
+      await node.start();
+    } finally {
+      await server.close();
+      await health?.close();
+      await backend.close();
+    }
+  })();
+  return { node, url: server.url, done };
+}
+
+/** The built-in example models, or those of them named in `names` (an unknown name is a settings error). */
+export function acceptedExamples(names: readonly string[] | undefined): ModelRegistry {
+  const all = exampleModelRegistry();
+  if (!names) return all;
+  const unknown = names.filter((name) => !all.has(name));
+  if (unknown.length > 0) {
+    throw new ValidationError('invalid fossa node settings', [
+      `FOSSA_ACCEPTED_MODEL_CLASSES: unknown ${unknown.join(', ')} (known: ${all.names().join(', ')})`,
+    ]);
+  }
+  return ModelRegistry.of(names.map((name) => all.resolve(name)));
+}
+
+async function openBackend(
+  config: NodeConfig,
+): Promise<{ readonly queue: Queue; readonly table: Table; close(): Promise<void> }> {
+  const backend = config.backend;
+  if (backend.kind === 'local') {
+    const store = await openLocalStore({ dataDir: backend.dataDir });
+    return {
+      queue: store.queue(localQueueName),
+      table: store.table(localTableName),
+      close: () => store.close(),
+    };
+  }
+  // Region, credentials and endpoints come from the SDK's own environment variables.
+  const sqs = new SQSClient({});
+  const dynamodb = new DynamoDBClient({});
+  return {
+    queue: new SqsQueue({
+      client: sqs,
+      queueUrl: backend.queueUrl,
+      deadLetterQueueUrl: backend.deadLetterQueueUrl,
+    }),
+    table: new DynamoTable({ client: dynamodb, tableName: backend.tableName }),
+    async close() {
+      sqs.destroy();
+      dynamodb.destroy();
+    },
+  };
+}
