@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { ManualInterruptionSource, type Runner } from '@spotjobs/core';
+import { type HibernatePolicy, ManualInterruptionSource, type Runner } from '@spotjobs/core';
 import type { FsBlobStore } from '@spotjobs/core/local';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { BuildRecord } from '../src/build/build-record.ts';
@@ -31,7 +31,7 @@ async function setup(script: (attempt: number) => BuildScript): Promise<Setup> {
 
 async function daemon(
   s: Setup,
-  options: { workerId?: string; sources?: ManualInterruptionSource[] } = {},
+  options: { workerId?: string; sources?: ManualInterruptionSource[]; hibernate?: HibernatePolicy } = {},
 ): Promise<Runner> {
   const runner = await createCompileDaemon({
     queue: s.queue,
@@ -42,7 +42,15 @@ async function daemon(
     visibilityTimeoutSeconds: 30,
     buildTimeoutMs: 60_000,
     shutdownGraceMs: 0,
-    ...(options.sources ? { interruptions: { sources: options.sources, releaseMarginMs: 1_000 } } : {}),
+    ...(options.sources
+      ? {
+          interruptions: {
+            sources: options.sources,
+            releaseMarginMs: 1_000,
+            ...(options.hibernate ? { hibernate: options.hibernate } : {}),
+          },
+        }
+      : {}),
   });
   const done = runner.run();
   onTestFinished(async () => {
@@ -183,5 +191,43 @@ describe('build job', () => {
     expect((await retried).message).toMatch(/changed on disk/);
     expect(await keysUnder(s.blobs, 'packages/')).toEqual([]);
     expect((await s.builds.get(id))?.state).toBe('queued');
+  });
+
+  it('on a hibernate notice with the release policy gives the build back at once', async () => {
+    const s = await setup(() => ({ kind: 'hang' }));
+    const notices = new ManualInterruptionSource();
+    const runner = await daemon(s, { sources: [notices] });
+    const released = new Promise<string>((resolve) => runner.on('job:released', (j) => resolve(j.reason)));
+    const id = await admit(s);
+    await s.executor.started();
+    await until(s, id, (r) => r.state === 'building');
+    await notices.emit({ kind: 'hibernate', at: Date.now(), source: 'test' });
+    expect(await released).toBe('hibernate');
+    const record = await until(s, id, (r) => r.state === 'queued');
+    expect(record.history.at(-1)).toMatchObject({ outcome: 'released', workerId: 'worker-a' });
+  });
+
+  it('on a hibernate notice with the hold policy keeps the build, which completes after the resume', async () => {
+    const gate = Promise.withResolvers<void>();
+    const s = await setup(() => ({ kind: 'ready-after', gate: gate.promise }));
+    const notices = new ManualInterruptionSource();
+    const runner = await daemon(s, { sources: [notices], hibernate: { policy: 'hold', holdSeconds: 600 } });
+    const handled = (reaction: string) =>
+      new Promise<void>((resolve) =>
+        runner.on('interruption:handled', (h) => h.reaction === reaction && resolve()),
+      );
+    const id = await admit(s);
+    await s.executor.started();
+    await until(s, id, (r) => r.state === 'building');
+    const held = handled('hold');
+    await notices.emit({ kind: 'hibernate', at: Date.now(), source: 'test' });
+    await held;
+    const revalidated = handled('revalidate');
+    await notices.emit({ kind: 'resume', at: Date.now(), source: 'test' });
+    await revalidated;
+    gate.resolve();
+    const record = await until(s, id, (r) => r.state === 'ready');
+    expect(record).toMatchObject({ attempts: 1, workerId: 'worker-a' });
+    expect(s.executor.requests[0]?.signal.aborted).toBe(false);
   });
 });

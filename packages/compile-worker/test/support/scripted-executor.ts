@@ -10,6 +10,8 @@ import type { BuildExecutor, BuildRequest, BuildResult } from '../../src/executo
 
 export type BuildScript =
   | { readonly kind: 'ready'; readonly bytes?: Buffer }
+  /** Ready once `gate` settles (unless aborted first). */
+  | { readonly kind: 'ready-after'; readonly gate: Promise<void> }
   | { readonly kind: 'failed' }
   | { readonly kind: 'engine-fault' }
   /** Runs until its signal aborts, then rejects AbortedError (as the real executors do). */
@@ -50,12 +52,13 @@ export class ScriptedExecutor implements BuildExecutor {
     const log = { path: logPath, size: 0, tail: lines };
     const durations = { prepareMs: 0, depsMs: 0, packageMs: 0, collectMs: 0, totalMs: 0 };
     const image = this.image;
+    if (script.kind === 'ready-after') {
+      await Promise.race([script.gate, aborted(request.signal)]);
+      if (request.signal.aborted) throw new AbortedError({ cause: request.signal.reason });
+    }
     switch (script.kind) {
       case 'hang':
-        await new Promise<void>((resolve) => {
-          if (request.signal.aborted) resolve();
-          request.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await aborted(request.signal);
         throw new AbortedError({ cause: request.signal.reason });
       case 'engine-fault':
         throw new BuildEngineError('container', 'the engine went away (scripted)');
@@ -71,8 +74,11 @@ export class ScriptedExecutor implements BuildExecutor {
           image,
           removed: Promise.resolve(),
         };
-      case 'ready': {
-        const bytes = script.bytes ?? Buffer.from(`binary package of ${request.cpv}`);
+      case 'ready':
+      case 'ready-after': {
+        const bytes =
+          (script.kind === 'ready' ? script.bytes : undefined) ??
+          Buffer.from(`binary package of ${request.cpv}`);
         const fileName = `${request.cpv.split('/')[1]}.gpkg.tar`;
         const path = join(workDir, fileName);
         await writeFile(path, bytes);
@@ -89,4 +95,11 @@ export class ScriptedExecutor implements BuildExecutor {
       }
     }
   }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
