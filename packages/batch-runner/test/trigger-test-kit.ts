@@ -1,0 +1,98 @@
+// Shared by the trigger and cluster tests: real S3 event shapes from fixtures, a local store
+// per test (LocalTable, FsBlobStore), and a driver for the manual clock.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClaimStore, type Clock } from '@spotjobs/core';
+import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
+import type { ManualClock } from '@spotjobs/core/testing';
+import { onTestFinished } from 'vitest';
+import { TRIGGER_CLAIM_PARTITION } from '../src/triggers/compose-job-trigger.ts';
+
+/** The JSON S3 hands a Lambda function. */
+export interface S3EventJson {
+  Records: Array<
+    Record<string, unknown> & { s3: { bucket: { name: string }; object: Record<string, unknown> } }
+  >;
+}
+
+export type FixtureName =
+  | 'object-created-put'
+  | 'object-created-unversioned'
+  | 'cluster-create'
+  | 'cluster-delete'
+  | 'object-removed';
+
+/** Changes to a fixture's only record; `null` removes the field (as S3 omits it). */
+export interface RecordChanges {
+  readonly bucket?: string;
+  /** As S3 writes it: URL-encoded, `+` for spaces. */
+  readonly rawKey?: string;
+  readonly size?: number | null;
+  readonly versionId?: string | null;
+  readonly sequencer?: string | null;
+  readonly eventName?: string;
+}
+
+/** A fixture event with its record changed. */
+export async function s3Event(name: FixtureName, changes: RecordChanges = {}): Promise<S3EventJson> {
+  const text = await readFile(new URL(`./fixtures/s3-events/${name}.json`, import.meta.url), 'utf8');
+  const event = JSON.parse(text) as S3EventJson;
+  for (const record of event.Records) applyChanges(record, changes);
+  return event;
+}
+
+function applyChanges(record: S3EventJson['Records'][number], changes: RecordChanges): void {
+  const object = record.s3.object;
+  if (changes.bucket !== undefined) record.s3.bucket.name = changes.bucket;
+  if (changes.rawKey !== undefined) object.key = changes.rawKey;
+  if (changes.eventName !== undefined) record.eventName = changes.eventName;
+  for (const field of ['size', 'versionId', 'sequencer'] as const) {
+    const value = changes[field];
+    if (value === null) delete object[field];
+    else if (value !== undefined) object[field] = value;
+  }
+}
+
+/** An event holding the records of all `events`, in order (S3 may batch them). */
+export function combine(...events: S3EventJson[]): S3EventJson {
+  return { Records: events.flatMap((e) => e.Records) };
+}
+
+/** A local store in a temp dir, closed and removed after the test. */
+export async function tempStore(clock?: Clock): Promise<LocalStore> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'spotjobs-triggers-'));
+  const store = await openLocalStore({ dataDir, ...(clock ? { clock } : {}) });
+  onTestFinished(async () => {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return store;
+}
+
+/** The claims store the triggers use, on a LocalTable. */
+export function triggerClaims(store: LocalStore, clock: Clock): ClaimStore {
+  return new ClaimStore({ table: store.table('triggers'), clock, partition: TRIGGER_CLAIM_PARTITION });
+}
+
+/** One invocation: the Lambda request id and a signal that never aborts unless given. */
+export function invocation(owner = 'lambda-request-1', signal: AbortSignal = new AbortController().signal) {
+  return { owner, signal };
+}
+
+/**
+ * Settles `work` while moving `clock` forward `stepMs` at a time (with real I/O let through
+ * between steps), so waits on the manual clock pass without real sleeps.
+ */
+export async function drive<T>(clock: ManualClock, work: Promise<T>, stepMs = 1000): Promise<T> {
+  let settled = false;
+  const done = work.finally(() => {
+    settled = true;
+  });
+  done.catch(() => {});
+  for (let step = 0; !settled && step < 1_000_000; step++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled) await clock.advance(stepMs);
+  }
+  return done;
+}
