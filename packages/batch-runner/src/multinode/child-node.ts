@@ -1,4 +1,4 @@
-import { RunnerExitCodes } from '../run/exit-codes.ts';
+import { RendezvousError } from '../run/runner-errors.ts';
 import type { RunOutcome, RunSession } from '../run/run-session.ts';
 import { startApp } from '../run/app-process.ts';
 import { appEnvironment, appPaths } from '../run/app-command.ts';
@@ -76,10 +76,12 @@ export async function runChildNode(session: RunSession): Promise<number> {
       if (helper) await helper.app.terminate(config.termination.graceMs);
     }
   } catch (err) {
+    // A refused join or a vanished main node: nobody is waiting for this node's report.
+    if (err instanceof RendezvousError) told = true;
     outcome = session.failureOutcome(err, command);
   }
   const exitCode = await session.finish(outcome);
-  if (!told && outcome.exitCode !== RunnerExitCodes.nodesUnavailable) {
+  if (!told) {
     await client.reportFinished(exitCode, exitCode === outcome.exitCode ? undefined : 'outputs not uploaded');
   }
   return exitCode;
