@@ -54,6 +54,13 @@ describe('fossa nodes sharing a local data directory', () => {
     const done = await waitForTask(b!, body.task_id, finished);
     expect(done).toMatchObject({ status: 'complete', node_id: `local-a-${suffix}` });
     expect(done.stats.counters['subtasks.complete']).toBe(16);
+    const page = await fetch(`${b!.url}/task/${body.task_id}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`${body.task_id}:15`);
+    expect(html).toContain(`local-a-${suffix}`);
+    expect((await fetch(`${a!.url}/task/nothere`)).status).toBe(404);
+    expect((await fetch(`${a!.url}/`)).status).toBe(200);
   });
 
   it('resumes a parent on the other node after kill -9 of its own', async () => {

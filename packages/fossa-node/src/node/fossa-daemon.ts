@@ -16,8 +16,10 @@ import { openLocalStore } from '@spotjobs/core/local';
 import { exampleModelRegistry } from '../examples/example-models.ts';
 import { ModelRegistry } from '../model/model-registry.ts';
 import type { NodeConfig } from '../node-config.ts';
+import { createNodePages } from '../web/node-pages.ts';
 import { FossaNode } from './fossa-node.ts';
 import { type ExtraRequestHandler, startNodeServer } from './node-server.ts';
+import { TableReadModel } from './table-read-model.ts';
 
 /** The local backend's queue name (Fossa's RabbitMQ queue was `fossa_task_queue`). */
 export const localQueueName = 'fossa_task_queue';
@@ -28,7 +30,7 @@ export interface FossaDaemonDependencies {
   readonly logger: Logger;
   /** The allow-list; default the built-in example models (narrowed by `acceptedModelClasses`). */
   readonly registry?: ModelRegistry;
-  /** Extra routes (the web pages), served before the API. */
+  /** Routes served before the API; default Fossa's web pages (`/`, `/task/<id>`) from the Table. */
   readonly extra?: ExtraRequestHandler;
 }
 
@@ -43,7 +45,8 @@ export interface FossaDaemon {
 /**
  * The node daemon's composition: the backend (local data directory, or SQS + DynamoDB), the
  * node with SIGTERM handling (parents handed on at once, subtasks drained and released), the
- * HTTP API, and an optional health server with the runner's metrics.
+ * HTTP API with Fossa's web pages (read from the Table), and an optional health server with
+ * the runner's metrics.
  *
  * @example
  * ```ts
@@ -75,13 +78,11 @@ export async function startFossaDaemon(
     shutdownGraceMs: config.shutdownGraceMs,
     handleSignals: true,
   });
-  const server = await startNodeServer({
-    node,
-    host: config.host,
-    port: config.port,
-    extra: deps.extra,
-    logger,
-  });
+  const pages = new AbortController();
+  const extra =
+    deps.extra ??
+    createNodePages(new TableReadModel(node.store), { nodeId: node.nodeId, logger, signal: pages.signal });
+  const server = await startNodeServer({ node, host: config.host, port: config.port, extra, logger });
   node.address = config.advertiseAddress ?? `${hostname()}:${server.port}`;
   const metrics = new MetricsRegistry();
   instrumentRunner(node.runner, metrics, { queue: backend.queue.name });
@@ -103,6 +104,7 @@ export async function startFossaDaemon(
     try {
       await node.start();
     } finally {
+      pages.abort();
       await server.close();
       await health?.close();
       await backend.close();

@@ -6,7 +6,7 @@ import type { FossaNode } from './fossa-node.ts';
 import { handleNodeApi, type NodeApiResponse } from './node-api.ts';
 
 /** Serves other routes (the web pages) before the API; answers true when it handled the request. */
-export type ExtraRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+export type ExtraRequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface NodeServerOptions {
   readonly node: FossaNode;
