@@ -3,10 +3,20 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { ClaimStore, type Clock } from '@spotjobs/core';
 import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
-import type { ManualClock } from '@spotjobs/core/testing';
+import { ManualClock } from '@spotjobs/core/testing';
 import { onTestFinished } from 'vitest';
+import type { StackSpec } from '../src/aws-ports/cluster-stacks.ts';
+import { MemoryClusterStacks, type MemoryStackScript } from '../src/aws-ports/memory-cluster-stacks.ts';
+import { MemoryNotifier } from '../src/aws-ports/memory-notifier.ts';
+import type { ClusterNotice } from '../src/aws-ports/notifier.ts';
+import { clusterCreateSteps } from '../src/clusters/cluster-create.ts';
+import { clusterDeleteSteps } from '../src/clusters/cluster-delete.ts';
+import { afUserParameterPolicy } from '../src/clusters/cluster-parameters.ts';
+import type { ClusterPorts, ClusterSettings } from '../src/clusters/cluster-settings.ts';
+import { Admission } from '../src/triggers/admission.ts';
 import { TRIGGER_CLAIM_PARTITION } from '../src/triggers/compose-job-trigger.ts';
 
 /** The JSON S3 hands a Lambda function. */
@@ -95,4 +105,88 @@ export async function drive<T>(clock: ManualClock, work: Promise<T>, stepMs = 10
     if (!settled) await clock.advance(stepMs);
   }
   return done;
+}
+
+/** Settings of the cluster handlers in unit tests (af-users bucket of the fixtures). */
+export function clusterSettings(changes: Partial<ClusterSettings> = {}): ClusterSettings {
+  return {
+    bucket: 'af-users-eu-west-2',
+    homePrefix: 'home/',
+    customizerPrefix: 'customizer/',
+    stackPrefix: 'af',
+    templateUrl: 'https://s3.amazonaws.com/templates-bucket/flight-solo.template',
+    capabilities: ['CAPABILITY_IAM'],
+    policy: afUserParameterPolicy,
+    loginOutput: 'LoginAddress',
+    createTimeoutMinutes: 30,
+    deleteTimeoutMinutes: 20,
+    onFailure: 'DELETE',
+    pollIntervalMs: 10_000,
+    maxRequestBytes: 4096,
+    legacyStackNames: false,
+    ...changes,
+  };
+}
+
+/** The cluster handlers on a local store, memory stacks and notifier, and a manual clock. */
+export async function clusterWorld(
+  options: {
+    settings?: Partial<ClusterSettings>;
+    script?: (spec: StackSpec) => MemoryStackScript;
+    onNotify?: (notice: ClusterNotice) => void | Promise<void>;
+  } = {},
+) {
+  const clock = new ManualClock();
+  const store = await tempStore(clock);
+  const settings = clusterSettings(options.settings);
+  const stacks = new MemoryClusterStacks({ clock, ...(options.script ? { script: options.script } : {}) });
+  const notifier = new MemoryNotifier(options.onNotify ? { onNotify: options.onNotify } : {});
+  const ports: ClusterPorts = {
+    requests: store.blobs({ namespace: 'users' }),
+    customizer: store.blobs({ namespace: 'customizer' }),
+    stacks,
+    notifier,
+    clock,
+  };
+  const admissionOptions = { claims: triggerClaims(store, clock), claimTtlMs: 60_000 };
+  const create = new Admission(clusterCreateSteps(settings, ports), admissionOptions);
+  const remove = new Admission(clusterDeleteSteps(settings, ports), admissionOptions);
+  return {
+    clock,
+    settings,
+    stacks,
+    notifier,
+    ports,
+    create,
+    remove,
+    /** Lets `uid` have clusters (the customizer gate). */
+    enable: (uid: string) => ports.customizer.put(`customizer/${uid}/configure.d/user.sh`, '#!/bin/sh\n'),
+    /** What a user uploads: the request object, and the S3 event it causes. */
+    async request(key: string, body: string, changes: RecordChanges = {}) {
+      const info = await ports.requests.put(key, body);
+      const fixture = key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create';
+      return s3Event(fixture, {
+        rawKey: encodeS3EventKey(key),
+        size: info.size,
+        sequencer: `00${(++sequence).toString(16).toUpperCase().padStart(16, '0')}`,
+        ...changes,
+      });
+    },
+    /** The text of an object in the user bucket, or undefined. */
+    async read(key: string): Promise<string | undefined> {
+      if (!(await ports.requests.head(key))) return undefined;
+      const { body } = await ports.requests.get(key);
+      return (await buffer(body)).toString('utf8');
+    },
+  };
+}
+
+let sequence = 0;
+
+/** A key as S3 writes it into events: URL-encoded, `+` for spaces, `/` kept. */
+export function encodeS3EventKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replaceAll('%20', '+'))
+    .join('/');
 }

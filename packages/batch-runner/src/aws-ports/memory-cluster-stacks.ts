@@ -29,9 +29,12 @@ interface MemoryStack {
 /** A stack that exists before the test starts (someone else's, a leftover). */
 export interface SeededStack {
   readonly stackName: string;
-  readonly status?: string;
+  /** Statuses it shows, one more per `describe`, as for created stacks; default `['CREATE_COMPLETE']`. */
+  readonly statuses?: readonly string[];
   readonly tags?: Readonly<Record<string, string>>;
   readonly outputs?: Readonly<Record<string, string>>;
+  /** How its deletion goes (`deleteStatuses`, `deleteFailure`). */
+  readonly script?: MemoryStackScript;
 }
 
 /**
@@ -64,19 +67,20 @@ export class MemoryClusterStacks implements ClusterStacks {
   /** Adds a stack that exists already; answers its id. */
   seed(stack: SeededStack): string {
     const stackId = this.#newId(stack.stackName);
+    const [status = 'CREATE_COMPLETE', ...pending] = stack.statuses ?? [];
     this.#stacks.push({
       info: {
         stackId,
         stackName: stack.stackName,
-        status: stack.status ?? 'CREATE_COMPLETE',
+        status,
         statusReason: undefined,
         createdAt: new Date(this.#clock.now()),
         deletedAt: undefined,
         tags: { ...stack.tags },
         outputs: { ...stack.outputs },
       },
-      script: {},
-      pending: [],
+      script: stack.script ?? {},
+      pending,
     });
     return stackId;
   }
