@@ -90,9 +90,11 @@ export function subtaskJob(options: SubtaskJobOptions): SingleJobDefinition<type
     try {
       hooks.subtaskStarted?.(taskId, performance.now());
       const { result, stats } = await runAttempt(message, ctx, permit);
-      await runningWritten;
+      // A timed-out attempt's signal has aborted, but its failure must still be written.
+      const io = ctx.signal.aborted ? AbortSignal.timeout(15_000) : ctx.signal;
+      await runningWritten.catch(() => {});
       if (result.type === 'TaskFailed' && ctx.attempt < maxAttempts) {
-        await store.putTask({ ...running, results: result }, ctx.signal);
+        await store.putTask({ ...running, results: result }, io);
         throw new RetryJobError(
           `subtask ${taskId} failed (attempt ${ctx.attempt} of ${maxAttempts}); retrying`,
           {
@@ -104,12 +106,12 @@ export function subtaskJob(options: SubtaskJobOptions): SingleJobDefinition<type
       const first = await store.recordOutcome(
         parentId,
         { index, task_id: taskId, result, stats, attempts: ctx.attempt, node_id: nodeId, finished },
-        ctx.signal,
+        io,
       );
       hooks.subtaskFinished?.(taskId, performance.now());
       options.signals.notify(parentId); // the outcome is in: a parent waiting here goes on at once
       const final: TaskRecord = { ...running, status: statusOf(result), finished, results: result, stats };
-      if (first) await store.putTask(final, ctx.signal);
+      if (first) await store.putTask(final, io);
       options.activity.finished(final);
     } finally {
       options.activity.left(taskId);

@@ -1,0 +1,129 @@
+// Distribution details on one embedded node (local backend in a temporary directory): a
+// subtask attempt that runs past the timeout is aborted and retried, one that always does
+// fails its parent with a timeout naming it; a parent whose subtasks all ran gets each
+// outcome once; a second dispatch of the same parent (a resume) replays instead of re-running.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonObject } from '@spotjobs/core';
+import { silentLogger } from '@spotjobs/core';
+import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutcomeSignals } from '../src/distribution/outcome-signals.ts';
+import { QueueDispatcher } from '../src/distribution/queue-dispatcher.ts';
+import { exampleModels } from '../src/examples/example-models.ts';
+import { ModelRegistry } from '../src/model/model-registry.ts';
+import { PartitionedModel, type SubtaskSlice } from '../src/model/partitioned-model.ts';
+import { checkTaskSpec } from '../src/model/task-spec.ts';
+import { FossaNode } from '../src/node/fossa-node.ts';
+
+/** One subtask that overruns any timeout on the attempts listed in `hang_on` (default: the first). */
+class Overrunning extends PartitionedModel {
+  static override readonly methods = [...PartitionedModel.methods, 'work'];
+  override build(): void {}
+  override partition_slice(): SubtaskSlice[] {
+    return [{ method: 'work', method_kwargs: {}, model_construction_kwargs: this.kwargs }];
+  }
+  async work(): Promise<number> {
+    const hangOn = (this.kwargs.hang_on as number[] | undefined) ?? [1];
+    if (hangOn.includes(this.context.attempt)) await this.context.clock.sleep(120_000, this.signal);
+    return this.context.attempt;
+  }
+}
+
+let dataDir: string;
+let store: LocalStore;
+let node: FossaNode;
+let running: Promise<void>;
+
+async function finish(spec: JsonObject) {
+  const outcome = await node.submit(spec);
+  if (outcome.kind !== 'accepted') throw new Error(JSON.stringify(outcome));
+  for (let i = 0; i < 1200; i++) {
+    const task = await node.task(outcome.taskId);
+    if (task && task.status !== 'running') return task;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`task ${outcome.taskId} did not finish`);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'fossa-dist-'));
+  store = await openLocalStore({ dataDir });
+  node = await FossaNode.create({
+    nodeId: `dist-${Math.random().toString(36).slice(2, 8)}`,
+    queue: store.queue('fossa_task_queue'),
+    table: store.table('fossa'),
+    registry: ModelRegistry.of([...exampleModels, Overrunning]),
+    capacity: 4,
+    logger: silentLogger,
+    pollWaitSeconds: 1,
+    subtaskTimeoutMs: 1000,
+  });
+  running = node.start();
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await running;
+  await store?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('queue-backed distribution', () => {
+  it('aborts a subtask attempt past its timeout and retries it', async () => {
+    const task = await finish({ model_class: 'Overrunning' });
+    expect(task.status).toBe('complete');
+    const subtask = await node.task(`${task.task_id}:0`);
+    expect(subtask).toMatchObject({
+      status: 'complete',
+      attempt: 2,
+      results: { payload: { return_value: 2 } },
+    });
+  });
+
+  it('fails the parent with a timeout naming the subtask when every attempt overruns', async () => {
+    const task = await finish({ model_class: 'Overrunning', model_construction_kwargs: { hang_on: [1, 2] } });
+    expect(task.status).toBe('failed');
+    expect((task.results as JsonObject).payload).toMatchObject({
+      failure_origin_task_id: `${task.task_id}:0`,
+    });
+    const subtask = await node.task(`${task.task_id}:0`);
+    expect(subtask).toMatchObject({ status: 'failed', attempt: 2 });
+    expect(subtask?.results).toMatchObject({
+      payload: { exception_class_name: "<class 'SubtaskTimeoutError'>" },
+    });
+  });
+
+  it('replays recorded outcomes to a second run of the same parent, running nothing again', async () => {
+    const task = await finish({
+      model_class: 'PartitionedExampleEtl',
+      model_construction_kwargs: { complexity: 1 },
+    });
+    expect(task.status).toBe('complete');
+    const before = await node.task(`${task.task_id}:5`);
+    const dispatcher = new QueueDispatcher({
+      queue: store.queue('fossa_task_queue'),
+      store: node.store,
+      signals: new OutcomeSignals(),
+    });
+    const subtasks = Array.from({ length: 16 }, (_, i) =>
+      checkTaskSpec({
+        model_class: 'PartitionedExampleEtl',
+        method: 'crypto_challenge',
+        method_kwargs: { i },
+      }),
+    );
+    const outcomes = [];
+    const signal = AbortSignal.timeout(5000);
+    for await (const outcome of dispatcher.run(
+      { parentTaskId: task.task_id as string, subtasks, concurrency: 4 },
+      signal,
+    ))
+      outcomes.push(outcome);
+    expect(outcomes.map((o) => o.index)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(outcomes.every((o) => o.result.type === 'TaskComplete')).toBe(true);
+    expect(await node.task(`${task.task_id}:5`)).toEqual(before);
+    expect((await store.queue('fossa_task_queue').depth()).visible).toBe(0);
+  });
+});
