@@ -3,6 +3,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ClaimStore, type Clock } from '@spotjobs/core';
 import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
@@ -189,4 +190,66 @@ export function encodeS3EventKey(key: string): string {
     .split('/')
     .map((segment) => encodeURIComponent(segment).replaceAll('%20', '+'))
     .join('/');
+}
+
+/** One HTTP request an SDK client sent to the fake. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  /** The body as form fields (query protocol: CloudFormation, SES). */
+  readonly form: URLSearchParams;
+}
+
+export interface FakeResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * An HTTP handler for SDK v3 clients that answers from `respond` and records each request,
+ * so adapter tests run the real SDK (serialisation, error parsing) with no network.
+ */
+export function fakeAwsHttp(respond: (request: SeenRequest, index: number) => FakeResponse) {
+  const requests: SeenRequest[] = [];
+  const requestHandler = {
+    async handle(request: { method: string; path: string; headers: Record<string, string>; body?: unknown }) {
+      const raw = request.body;
+      const body =
+        typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : '';
+      const seen: SeenRequest = {
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body,
+        form: new URLSearchParams(body),
+      };
+      requests.push(seen);
+      const answer = respond(seen, requests.length - 1);
+      const xml = answer.body.trimStart().startsWith('<');
+      return {
+        response: {
+          statusCode: answer.status,
+          headers: {
+            'content-type': xml ? 'text/xml' : 'application/json',
+            'x-amzn-requestid': `req-${requests.length}`,
+            ...answer.headers,
+          },
+          body: Readable.from([Buffer.from(answer.body)]),
+        },
+      };
+    },
+  };
+  return {
+    requests,
+    /** Client options: the fake handler, test credentials, and no SDK retries (the adapters' own are tested). */
+    clientConfig: {
+      region: 'eu-west-2',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+      requestHandler: requestHandler as never,
+    },
+  };
 }
