@@ -1,6 +1,14 @@
 import { randomInt } from 'node:crypto';
 import type { Claim, Clock, JsonObject, Logger, Queue, Table, TableItem } from '@spotjobs/core';
-import { AbortedError, ClaimStore, Runner, silentLogger, systemClock, ValidationError } from '@spotjobs/core';
+import {
+  AbortedError,
+  ClaimStore,
+  LeaseLostError,
+  Runner,
+  silentLogger,
+  systemClock,
+  ValidationError,
+} from '@spotjobs/core';
 import type { DatasetIoOptions } from '../datasets/dataset-io.ts';
 import { type Permit, Semaphore } from '../dispatch/semaphore.ts';
 import { releasingSlotWhileWaiting } from '../dispatch/subtask-dispatcher.ts';
@@ -315,19 +323,31 @@ export class FossaNode {
     let claim = first;
     let lost = false;
     this.activity.started(record);
+    let renewing = false;
     const renewal = setInterval(
       () => {
-        this.#claims.renew(claim, {}, signal).then(
-          (renewed) => {
-            claim = renewed;
-          },
-          (err: unknown) => {
-            if (signal.aborted) return;
-            lost = true;
-            this.#logger.warn({ taskId, err }, 'parent claim lost; another node has it');
-            abort.abort(err);
-          },
-        );
+        if (renewing) return; // one renewal at a time: each is conditioned on the last one's version
+        renewing = true;
+        this.#claims
+          .renew(claim, {}, signal)
+          .then(
+            (renewed) => {
+              claim = renewed;
+            },
+            (err: unknown) => {
+              if (signal.aborted) return;
+              if (!(err instanceof LeaseLostError)) {
+                this.#logger.warn({ taskId, err }, 'parent claim not renewed; trying again');
+                return;
+              }
+              lost = true;
+              this.#logger.warn({ taskId, err }, 'parent claim lost; another node has it');
+              abort.abort(err);
+            },
+          )
+          .finally(() => {
+            renewing = false;
+          });
       },
       Math.max(50, Math.floor(this.#leaseMs / 3)),
     );
