@@ -5,17 +5,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JsonObject } from '@spotjobs/core';
-import { silentLogger } from '@spotjobs/core';
+import type { JobContext, JsonObject } from '@spotjobs/core';
+import { RetryJobError, silentLogger } from '@spotjobs/core';
 import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Semaphore } from '../src/dispatch/semaphore.ts';
 import { OutcomeSignals } from '../src/distribution/outcome-signals.ts';
 import { QueueDispatcher } from '../src/distribution/queue-dispatcher.ts';
+import { subtaskJob } from '../src/distribution/subtask-job.ts';
 import { exampleModels } from '../src/examples/example-models.ts';
 import { ModelRegistry } from '../src/model/model-registry.ts';
 import { PartitionedModel, type SubtaskSlice } from '../src/model/partitioned-model.ts';
 import { checkTaskSpec } from '../src/model/task-spec.ts';
 import { FossaNode } from '../src/node/fossa-node.ts';
+import { NodeActivity } from '../src/node/node-activity.ts';
 
 /** One subtask that overruns any timeout on the attempts listed in `hang_on` (default: the first). */
 class Overrunning extends PartitionedModel {
@@ -125,5 +128,57 @@ describe('queue-backed distribution', () => {
     expect(outcomes.every((o) => o.result.type === 'TaskComplete')).toBe(true);
     expect(await node.task(`${task.task_id}:5`)).toEqual(before);
     expect((await store.queue('fossa_task_queue').depth()).visible).toBe(0);
+  });
+
+  it('counts failures, not deliveries, and fails unrun a subtask delivered too often', async () => {
+    const job = subtaskJob({
+      nodeId: 'direct',
+      store: node.store,
+      registry: ModelRegistry.of(exampleModels),
+      slots: new Semaphore(2),
+      dispatcher: new QueueDispatcher({
+        queue: store.queue('unused_queue'),
+        store: node.store,
+        signals: new OutcomeSignals(),
+      }),
+      signals: new OutcomeSignals(),
+      activity: new NodeActivity(),
+      logger: silentLogger,
+      jobTimeoutMs: 10_000,
+    });
+    const delivery = (attempt: number) =>
+      ({ attempt, signal: new AbortController().signal }) as unknown as JobContext;
+    const parent = `p${Math.random().toString(36).slice(2, 8)}`;
+    const lucky = {
+      task_id: `${parent}:0`,
+      parent_task_id: parent,
+      index: 0,
+      spec: { model_class: 'SecondTimeLucky', method: 'build_document', method_kwargs: { doc_name: 'a' } },
+    };
+    // Delivery 2 (the first one's node died): still attempt 1, which fails and asks for a retry.
+    await expect(job.handle(lucky, delivery(2))).rejects.toBeInstanceOf(RetryJobError);
+    expect(await node.task(`${parent}:0`)).toMatchObject({ status: 'running', attempt: 1 });
+    await job.handle(lucky, delivery(3));
+    expect(await node.task(`${parent}:0`)).toMatchObject({ status: 'complete', attempt: 2 });
+    expect(await node.store.getOutcome(parent, 0)).toMatchObject({
+      attempts: 2,
+      result: { type: 'TaskComplete' },
+    });
+
+    const poison = {
+      task_id: `${parent}:1`,
+      parent_task_id: parent,
+      index: 1,
+      spec: { model_class: 'NothingEtl' },
+    };
+    await job.handle(poison, delivery(6));
+    const abandoned = await node.task(`${parent}:1`);
+    expect(abandoned).toMatchObject({
+      status: 'failed',
+      results: { payload: { exception_class_name: "<class 'SubtaskAbandonedError'>" } },
+    });
+    // A duplicate delivery after the outcome is in changes nothing.
+    await job.handle(lucky, delivery(4));
+    expect(await node.store.getOutcome(parent, 0)).toMatchObject({ attempts: 2 });
   });
 });

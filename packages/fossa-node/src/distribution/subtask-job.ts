@@ -5,14 +5,16 @@ import type { Permit, Semaphore } from '../dispatch/semaphore.ts';
 import { releasingSlotWhileWaiting, type SubtaskDispatcher } from '../dispatch/subtask-dispatcher.ts';
 import { SubtaskTimeoutError } from '../errors.ts';
 import type { ModelRegistry } from '../model/model-registry.ts';
+import type { StatsSnapshot } from '../model/model-stats.ts';
 import type { ModelRunResult } from '../model/run-model.ts';
 import { runModel } from '../model/run-model.ts';
-import { taskFailed } from '../model/task-messages.ts';
+import { type TaskResultMessage, taskFailed } from '../model/task-messages.ts';
 import type { TaskSpec } from '../model/task-spec.ts';
 import { isJsonObject } from '../model/wire-json.ts';
 import type { NodeActivity } from '../node/node-activity.ts';
 import type { DistributionHooks } from './distribution-hooks.ts';
 import type { OutcomeSignals } from './outcome-signals.ts';
+import { SubtaskAbandonedError } from './subtask-abandoned-error.ts';
 import { type SubtaskMessage, subtaskMessageSchema } from './subtask-message.ts';
 import { isFinished, statusOf, type TaskRecord } from './task-records.ts';
 import type { TaskStore } from './task-store.ts';
@@ -40,9 +42,11 @@ export interface SubtaskJobOptions {
 const EMPTY_STATS = { counters: {}, timers: {} };
 
 /**
- * The runner job that runs one subtask from the queue, on any node. The attempt is the
- * delivery number, so a retry, a redelivery after a lost node and a timed-out attempt all
- * count. A failed attempt before the last throws `RetryJobError` (redelivered at once); the
+ * The runner job that runs one subtask from the queue, on any node. Attempts count recorded
+ * failures (a timeout is one): a delivery cut short by its node's death or shutdown runs
+ * again under the same number, and after `maxAttempts + 3` deliveries the subtask is failed
+ * with `SubtaskAbandonedError` without running. A failed attempt before the last throws
+ * `RetryJobError` (redelivered at once); the
  * last attempt's outcome, or the first success, is recorded once in the parent's partition
  * (`ifAbsent`: a duplicate delivery that also finished records nothing) and wakes the parent
  * if it waits on this node. A subtask whose outcome is already recorded, or whose parent has
@@ -57,71 +61,110 @@ const EMPTY_STATS = { counters: {}, timers: {} };
 export function subtaskJob(options: SubtaskJobOptions): SingleJobDefinition<typeof subtaskMessageSchema> {
   const clock = options.clock ?? systemClock;
   const maxAttempts = options.maxAttempts ?? 2;
+  // Deliveries beyond those the retries explain: attempts whose node died or stopped. Past
+  // this the subtask is failed unrun, so one that kills its node cannot take the cluster down.
+  const maxDeliveries = maxAttempts + 3;
   const hooks = options.hooks ?? {};
   const { store, nodeId } = options;
 
   async function handle(message: SubtaskMessage, ctx: JobContext): Promise<void> {
     const { task_id: taskId, parent_task_id: parentId, index } = message;
-    const [recorded, parent] = await Promise.all([
+    const [recorded, parent, previous] = await Promise.all([
       store.getOutcome(parentId, index, ctx.signal),
       store.getTask(parentId, ctx.signal),
+      store.getTask(taskId, ctx.signal),
     ]);
     if (recorded) return; // a duplicate delivery: the outcome is in
     if (parent && isFinished(parent.data)) return; // the parent gave up (failed): cancelled
+    // Attempts count failures, not deliveries: an attempt cut short by its node's death or
+    // shutdown is run again under the same number.
+    const failures = previous?.data.failures ?? 0;
+    const attempt = failures + 1;
+    const running = runningRecord(message, attempt, failures, clock.now());
+    if (ctx.attempt > maxDeliveries) {
+      const abandoned = new SubtaskAbandonedError(taskId, ctx.attempt);
+      options.logger.error({ taskId, deliveries: ctx.attempt }, abandoned.message);
+      await recordFinal(
+        message,
+        running,
+        taskFailed(message.spec, taskId, abandoned),
+        EMPTY_STATS,
+        ctx.signal,
+      );
+      return;
+    }
     const permit = await options.slots.acquire(ctx.signal);
-    const started = clock.now();
-    const running: TaskRecord = {
-      ...specFields(message.spec),
-      task_id: taskId,
-      parent_task_id: parentId,
-      status: 'running',
-      node_id: nodeId,
-      attempt: ctx.attempt,
-      resumed: 0,
-      started,
-      finished: null,
-      results: null,
-      stats: null,
-    };
     options.activity.started(running);
     // The running state is for readers only: the model starts without waiting for it.
     const runningWritten = store.putTask(running, ctx.signal);
     runningWritten.catch(() => {});
     try {
       hooks.subtaskStarted?.(taskId, performance.now());
-      const { result, stats } = await runAttempt(message, ctx, permit);
+      const { result, stats } = await runAttempt(message, ctx, attempt, permit);
       // A timed-out attempt's signal has aborted, but its failure must still be written.
       const io = ctx.signal.aborted ? AbortSignal.timeout(15_000) : ctx.signal;
       await runningWritten.catch(() => {});
-      if (result.type === 'TaskFailed' && ctx.attempt < maxAttempts) {
-        await store.putTask({ ...running, results: result }, io);
-        throw new RetryJobError(
-          `subtask ${taskId} failed (attempt ${ctx.attempt} of ${maxAttempts}); retrying`,
-          {
-            delaySeconds: 0,
-          },
-        );
+      if (result.type === 'TaskFailed' && attempt < maxAttempts) {
+        await store.putTask({ ...running, failures: attempt, results: result }, io);
+        throw new RetryJobError(`subtask ${taskId} failed (attempt ${attempt} of ${maxAttempts}); retrying`, {
+          delaySeconds: 0,
+        });
       }
-      const finished = clock.now();
-      const first = await store.recordOutcome(
-        parentId,
-        { index, task_id: taskId, result, stats, attempts: ctx.attempt, node_id: nodeId, finished },
-        io,
-      );
-      hooks.subtaskFinished?.(taskId, performance.now());
-      options.signals.notify(parentId); // the outcome is in: a parent waiting here goes on at once
-      const final: TaskRecord = { ...running, status: statusOf(result), finished, results: result, stats };
-      if (first) await store.putTask(final, io);
-      options.activity.finished(final);
+      await recordFinal(message, running, result, stats, io);
     } finally {
       options.activity.left(taskId);
       permit.release();
     }
   }
 
+  /** Records the outcome once (the first recorder wins), wakes a parent waiting here, updates the state. */
+  async function recordFinal(
+    message: SubtaskMessage,
+    running: TaskRecord,
+    result: TaskResultMessage,
+    stats: StatsSnapshot,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { task_id: taskId, parent_task_id: parentId, index } = message;
+    const finished = clock.now();
+    const first = await store.recordOutcome(
+      parentId,
+      { index, task_id: taskId, result, stats, attempts: running.attempt, node_id: nodeId, finished },
+      signal,
+    );
+    hooks.subtaskFinished?.(taskId, performance.now());
+    options.signals.notify(parentId); // the outcome is in: a parent waiting here goes on at once
+    const final: TaskRecord = { ...running, status: statusOf(result), finished, results: result, stats };
+    if (first) await store.putTask(final, signal);
+    options.activity.finished(final);
+  }
+
+  function runningRecord(
+    message: SubtaskMessage,
+    attempt: number,
+    failures: number,
+    started: number,
+  ): TaskRecord {
+    return {
+      ...specFields(message.spec),
+      task_id: message.task_id,
+      parent_task_id: message.parent_task_id,
+      status: 'running',
+      node_id: nodeId,
+      attempt,
+      failures,
+      resumed: 0,
+      started,
+      finished: null,
+      results: null,
+      stats: null,
+    };
+  }
+
   async function runAttempt(
     message: SubtaskMessage,
     ctx: JobContext,
+    attempt: number,
     permit: Permit,
   ): Promise<ModelRunResult> {
     try {
@@ -133,7 +176,7 @@ export function subtaskJob(options: SubtaskJobOptions): SingleJobDefinition<type
           datasets: options.datasets,
           dispatcher: releasingSlotWhileWaiting(options.dispatcher, permit),
         },
-        { taskId: message.task_id, spec: message.spec, attempt: ctx.attempt, signal: ctx.signal },
+        { taskId: message.task_id, spec: message.spec, attempt, signal: ctx.signal },
       );
     } catch (err) {
       // A timeout is a failed attempt (retried, or the subtask's failure on the last one);

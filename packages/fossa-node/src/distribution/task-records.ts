@@ -19,8 +19,10 @@ export type TaskRecord = TaskSpec & {
   readonly status: TaskRecordStatus;
   /** The node running it (last attempt), null while queued. */
   readonly node_id: string | null;
-  /** The attempt running or last run (subtasks: the delivery number). */
+  /** The attempt running or last run: 1, or 2 for the retry of a failed subtask. */
   readonly attempt: number;
+  /** Failed attempts so far (subtasks; absent on older records). */
+  readonly failures?: number;
   /** How many times another node took a parent over after its node died. */
   readonly resumed: number;
   readonly started: number | null;
