@@ -56,7 +56,14 @@ const envSchema = z.object({
   FOSSA_OUTCOME_POLL_MS: int(200, 5, 60_000),
   FOSSA_POLL_WAIT_SECONDS: int(20, 0, 20),
   FOSSA_SHUTDOWN_GRACE_SECONDS: int(25, 0, 3600),
-  FOSSA_HEALTH_PORT: int(0, 0, 65_535),
+  FOSSA_HEALTH_PORT: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be a port number')
+      .transform(Number)
+      .refine((port) => port <= 65_535, 'must be at most 65535')
+      .optional(),
+  ),
 });
 
 /** Where the queue and the Table are: one local data directory, or SQS + DynamoDB. */
@@ -90,8 +97,8 @@ export interface NodeConfig {
   readonly outcomePollMs: number;
   readonly pollWaitSeconds: number;
   readonly shutdownGraceMs: number;
-  /** 0: no health server. */
-  readonly healthPort: number;
+  /** The health server's port (0: a free one); undefined: no health server. */
+  readonly healthPort: number | undefined;
 }
 
 /**

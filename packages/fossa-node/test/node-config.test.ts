@@ -12,7 +12,7 @@ describe('loadNodeConfig', () => {
       backend: { kind: 'local', dataDir: 'fossa-data' },
       visibilitySeconds: 30,
       parentLeaseMs: 15_000,
-      healthPort: 0,
+      healthPort: undefined,
     });
     expect(config.nodeId).toMatch(/^[A-Za-z0-9_.:-]+$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -36,6 +36,8 @@ describe('loadNodeConfig', () => {
       tableName: 'fossa',
     });
     expect(config.subtaskTimeoutMs).toBe(60_000);
+    expect(loadNodeConfig({ FOSSA_HEALTH_PORT: '0' }).healthPort).toBe(0);
+    expect(() => loadNodeConfig({ FOSSA_HEALTH_PORT: '99999' })).toThrow(/FOSSA_HEALTH_PORT/);
   });
 
   it('lists every problem at once', () => {

@@ -23,7 +23,11 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'fossa-local-'));
   const started = await Promise.all(
     ['local-a', 'local-b'].map((name) =>
-      startNode(name, { FOSSA_DATA_DIR: dataDir, FOSSA_NODE_ID: `${name}-${suffix}` }),
+      startNode(name, {
+        FOSSA_DATA_DIR: dataDir,
+        FOSSA_NODE_ID: `${name}-${suffix}`,
+        FOSSA_HEALTH_PORT: '0',
+      }),
     ),
   );
   nodes.push(...started);
@@ -61,6 +65,14 @@ describe('fossa nodes sharing a local data directory', () => {
     expect(html).toContain(`local-a-${suffix}`);
     expect((await fetch(`${a!.url}/task/nothere`)).status).toBe(404);
     expect((await fetch(`${a!.url}/`)).status).toBe(200);
+  });
+
+  it('serves health and the runner metrics', async () => {
+    const healthUrl = /"healthUrl":"(http:\/\/[^"]+)"/.exec(nodes[0]!.output)?.[1];
+    expect(healthUrl).toBeDefined();
+    expect((await fetch(`${healthUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${healthUrl}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${healthUrl}/metrics`)).text()).toMatch(/^spotjobs_/m);
   });
 
   it('resumes a parent on the other node after kill -9 of its own', async () => {

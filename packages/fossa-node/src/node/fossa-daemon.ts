@@ -87,7 +87,7 @@ export async function startFossaDaemon(
   const metrics = new MetricsRegistry();
   instrumentRunner(node.runner, metrics, { queue: backend.queue.name });
   const health =
-    config.healthPort > 0
+    config.healthPort !== undefined
       ? await startHealthServer({
           port: config.healthPort,
           host: '0.0.0.0',
@@ -97,7 +97,13 @@ export async function startFossaDaemon(
         })
       : undefined;
   logger.info(
-    { nodeId: node.nodeId, url: server.url, capacity: node.capacity, backend: config.backend.kind },
+    {
+      nodeId: node.nodeId,
+      url: server.url,
+      healthUrl: health?.url,
+      capacity: node.capacity,
+      backend: config.backend.kind,
+    },
     'fossa node ready',
   );
   const done = (async () => {
