@@ -56,6 +56,12 @@ describe('startConfiguredGateway', () => {
         serviceName: 'fossa-service',
         desiredStatus: 'RUNNING',
       });
+      // A second view within the cache's life makes no ECS call.
+      const again = await fetch(`${gateway.url}/node/node-a`, {
+        headers: { authorization: basic('ops', 'configured-password') },
+      });
+      expect(again.status).toBe(200);
+      expect(requests).toHaveLength(2); // one ListTasks, one DescribeTasks
 
       expect(
         (

@@ -2,12 +2,17 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Logger } from '@spotjobs/core';
 import type { ClusterReadModel } from '../web/read-model.ts';
 import { AwsEcsTaskLister, type EcsSender } from './aws-ecs-task-lister.ts';
+import { CachedEcsTaskLister } from './cached-ecs-task-lister.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { type GatewayServer, startGatewayServer } from './gateway-server.ts';
 
+/** How long page views share one ECS listing. */
+export const ECS_LISTING_TTL_MS = 5_000;
+
 /**
  * Starts the gateway its configuration describes, reading `readModel` (the nodes' Table) and,
- * when `config.ecs` names a cluster, the ECS task listing through `ecsClient` (default: an
+ * when `config.ecs` names a cluster, the ECS task listing (shared by page views for
+ * `ECS_LISTING_TTL_MS`) through `ecsClient` (default: an
  * `ECSClient` with the SDK's usual region and credentials chain).
  *
  * @example
@@ -27,11 +32,14 @@ export async function startConfiguredGateway(
   const ecs =
     config.ecs === undefined
       ? undefined
-      : new AwsEcsTaskLister({
-          client: parts.ecsClient ?? new ECSClient({}),
-          cluster: config.ecs.cluster,
-          ...(config.ecs.serviceName === undefined ? {} : { serviceName: config.ecs.serviceName }),
-        });
+      : new CachedEcsTaskLister(
+          new AwsEcsTaskLister({
+            client: parts.ecsClient ?? new ECSClient({}),
+            cluster: config.ecs.cluster,
+            ...(config.ecs.serviceName === undefined ? {} : { serviceName: config.ecs.serviceName }),
+          }),
+          { ttlMs: ECS_LISTING_TTL_MS },
+        );
   return startGatewayServer({
     host: config.host,
     port: config.port,
