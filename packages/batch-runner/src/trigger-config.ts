@@ -130,6 +130,12 @@ const clustersSchema = z.object({
       .optional()
       .transform((v) => v ?? 'DELETE'),
   ),
+  SPOTJOBS_CLUSTERS_ROLE_ARN: text.pipe(
+    z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
+      .optional(),
+  ),
   SPOTJOBS_CLUSTERS_POLL_SECONDS: int(10, 1, 60),
   SPOTJOBS_CLUSTERS_MAX_REQUEST_BYTES: int(16_384, 2, 1_048_576),
   SPOTJOBS_CLUSTERS_LEGACY_STACK_NAMES: flag(false),
@@ -315,6 +321,7 @@ function parsePolicy(json: string | undefined, issues: string[]): ParameterPolic
  * | `SPOTJOBS_CLUSTERS_CREATE_TIMEOUT_MINUTES` | 45 | CloudFormation's `TimeoutInMinutes` |
  * | `SPOTJOBS_CLUSTERS_DELETE_TIMEOUT_MINUTES` | 30 | a deletion running longer is reported failed |
  * | `SPOTJOBS_CLUSTERS_ON_FAILURE` | `DELETE` | `DELETE`, `ROLLBACK` or `DO_NOTHING` |
+ * | `SPOTJOBS_CLUSTERS_ROLE_ARN` | unset | CloudFormation service role for the stacks |
  * | `SPOTJOBS_CLUSTERS_POLL_SECONDS` | 10 | DescribeStacks interval while waiting |
  * | `SPOTJOBS_CLUSTERS_MAX_REQUEST_BYTES` | 16384 | larger requests are refused unread |
  * | `SPOTJOBS_CLUSTERS_LEGACY_STACK_NAMES` | false | `.cf-delete` also finds af-user's un-namespaced stacks (tag-checked) |
@@ -362,6 +369,7 @@ export function loadClusterTriggerConfig(env: Env = process.env): ClusterTrigger
       createTimeoutMinutes: e.SPOTJOBS_CLUSTERS_CREATE_TIMEOUT_MINUTES,
       deleteTimeoutMinutes: e.SPOTJOBS_CLUSTERS_DELETE_TIMEOUT_MINUTES,
       onFailure: e.SPOTJOBS_CLUSTERS_ON_FAILURE,
+      roleArn: e.SPOTJOBS_CLUSTERS_ROLE_ARN,
       pollIntervalMs: e.SPOTJOBS_CLUSTERS_POLL_SECONDS * 1000,
       maxRequestBytes: e.SPOTJOBS_CLUSTERS_MAX_REQUEST_BYTES,
       legacyStackNames: e.SPOTJOBS_CLUSTERS_LEGACY_STACK_NAMES,

@@ -81,6 +81,14 @@ describe('CloudFormationClusterStacks (CloudFormation through the SDK, on a fake
     });
   });
 
+  it('passes the CloudFormation service role when one is set', async () => {
+    const { http, stacks } = adapter(() => ok('CreateStack', `<StackId>${STACK_ID}</StackId>`));
+
+    await stacks.create({ ...spec, roleArn: 'arn:aws:iam::123456789012:role/cluster-stacks' });
+
+    expect(http.requests[0]?.form.get('RoleARN')).toBe('arn:aws:iam::123456789012:role/cluster-stacks');
+  });
+
   it.each(['AlreadyExistsException', 'TokenAlreadyExistsException'])(
     'treats %s as success: answers the existing stack, created false',
     async (code) => {

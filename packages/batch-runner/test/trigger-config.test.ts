@@ -135,6 +135,7 @@ describe('cluster trigger configuration', () => {
       createTimeoutMinutes: 45,
       deleteTimeoutMinutes: 30,
       onFailure: 'DELETE',
+      roleArn: undefined,
       pollIntervalMs: 10_000,
       maxRequestBytes: 16_384,
       legacyStackNames: false,
@@ -149,6 +150,7 @@ describe('cluster trigger configuration', () => {
       SPOTJOBS_CLUSTERS_NOTIFY_FROM: 'clusters@example.ac.uk',
       SPOTJOBS_CLUSTERS_NOTIFY_TO: 'admin@example.ac.uk,{uid}@example.ac.uk',
       SPOTJOBS_CLUSTERS_SES_REGION: 'eu-west-1',
+      SPOTJOBS_CLUSTERS_ROLE_ARN: 'arn:aws:iam::123456789012:role/cluster-stacks',
       SPOTJOBS_CLUSTERS_PARAMETER_POLICY: JSON.stringify({
         overridable: { Nodes: { type: 'integer', min: 1, max: 4, default: 1 } },
         fixed: { Owner: '{uid}' },
@@ -162,6 +164,7 @@ describe('cluster trigger configuration', () => {
       region: 'eu-west-1',
     });
     expect(config.clusters.policy.fixed).toEqual({ Owner: '{uid}' });
+    expect(config.clusters.roleArn).toBe('arn:aws:iam::123456789012:role/cluster-stacks');
   });
 
   it('wants an https template URL', () => {

@@ -126,6 +126,7 @@ export function clusterSettings(changes: Partial<ClusterSettings> = {}): Cluster
     createTimeoutMinutes: 30,
     deleteTimeoutMinutes: 20,
     onFailure: 'DELETE',
+    roleArn: undefined,
     pollIntervalMs: 10_000,
     maxRequestBytes: 4096,
     legacyStackNames: false,

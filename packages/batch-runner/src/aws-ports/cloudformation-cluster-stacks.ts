@@ -165,6 +165,7 @@ export function createStackInput(spec: StackSpec) {
     ClientRequestToken: spec.clientRequestToken,
     TimeoutInMinutes: spec.timeoutMinutes,
     OnFailure: spec.onFailure,
+    ...(spec.roleArn ? { RoleARN: spec.roleArn } : {}),
   };
 }
 

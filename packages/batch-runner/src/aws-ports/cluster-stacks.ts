@@ -47,6 +47,12 @@ export interface StackSpec {
   readonly timeoutMinutes: number;
   /** What CloudFormation does with a failed creation: `DELETE` cleans up, `ROLLBACK` keeps the stack for inspection. */
   readonly onFailure: 'DELETE' | 'ROLLBACK' | 'DO_NOTHING';
+  /**
+   * The service role CloudFormation uses for the stack's resources (`RoleARN`), so the
+   * function itself needs only `iam:PassRole` on it, not the template's rights (af-user's
+   * Lambda held IAM role creation and `PassRole *`).
+   */
+  readonly roleArn?: string;
 }
 
 export interface StackInfo {

@@ -108,6 +108,7 @@ async function decideCreate(
         clientRequestToken: stackRequestToken('create', ctx.objectId),
         timeoutMinutes: settings.createTimeoutMinutes,
         onFailure: settings.onFailure,
+        ...(settings.roleArn ? { roleArn: settings.roleArn } : {}),
       },
     },
   };

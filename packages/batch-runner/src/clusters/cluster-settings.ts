@@ -23,6 +23,8 @@ export interface ClusterSettings {
   /** A deletion still running after this long is reported failed (the stack is left to the admin). */
   readonly deleteTimeoutMinutes: number;
   readonly onFailure: 'DELETE' | 'ROLLBACK' | 'DO_NOTHING';
+  /** CloudFormation's service role for cluster stacks; unset: the function's own credentials. */
+  readonly roleArn: string | undefined;
   readonly pollIntervalMs: number;
   /** Larger request files are refused unread. */
   readonly maxRequestBytes: number;

@@ -102,7 +102,8 @@ export class Admission<Request, Plan> {
 
   async #handleRecord(record: S3ObjectEvent, invocation: Invocation): Promise<RecordResult> {
     const where = { index: record.index, bucket: record.bucket, key: record.key };
-    const logger = this.#logger.child(where);
+    // Who wrote the object, for the audit trail (an IAM unique id, not a user name).
+    const logger = this.#logger.child({ ...where, principalId: record.principalId });
     const verdict = this.#steps.validate(record);
     if (verdict.kind === 'ignore') {
       logger.debug({ reason: verdict.reason }, 'record ignored');
