@@ -4,6 +4,7 @@
 #   awscli            a real AWS client against the emulators (batch-runner staging and outputs)
 #   iproute2          network namespaces for multi-host tests (batch-runner multi-node)
 #   systemd           systemd-analyze, to verify the unit files
+#   chromium          a headless browser for the fossa-node page tests (driven by playwright-core)
 # Exit 0 when all are there; 1 with the reason otherwise (the tests then fail naming the tool).
 set -euo pipefail
 
@@ -14,6 +15,7 @@ missing=()
 command -v aws >/dev/null 2>&1 || missing+=(awscli)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 [ "$(id -u)" -eq 0 ] || { say "missing ${missing[*]}; installing them needs root (run: sudo $0)"; exit 1; }
