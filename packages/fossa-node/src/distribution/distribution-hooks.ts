@@ -12,7 +12,7 @@ export interface DistributionHooks {
   subtaskSent?(taskId: string, at: number): void;
   /** A node began running a subtask's model. */
   subtaskStarted?(taskId: string, at: number): void;
-  /** A subtask's final outcome was recorded. */
+  /** A subtask's final outcome is about to be recorded. */
   subtaskFinished?(taskId: string, at: number): void;
   /** A top-level task's final state was recorded. */
   taskFinished?(taskId: string, at: number): void;

@@ -127,12 +127,12 @@ export function subtaskJob(options: SubtaskJobOptions): SingleJobDefinition<type
   ): Promise<void> {
     const { task_id: taskId, parent_task_id: parentId, index } = message;
     const finished = clock.now();
+    hooks.subtaskFinished?.(taskId, performance.now());
     const first = await store.recordOutcome(
       parentId,
       { index, task_id: taskId, result, stats, attempts: running.attempt, node_id: nodeId, finished },
       signal,
     );
-    hooks.subtaskFinished?.(taskId, performance.now());
     options.signals.notify(parentId); // the outcome is in: a parent waiting here goes on at once
     const final: TaskRecord = { ...running, status: statusOf(result), finished, results: result, stats };
     if (first) await store.putTask(final, signal);
