@@ -187,10 +187,10 @@ describe('cluster create (.cf-create)', () => {
     await drive(world.clock, world.create.handle(understated, invocation('req-2')));
 
     expect(await world.read('home/alice/big.cf-failed')).toBe(
-      'create request for big refused: the request is 223 bytes, the limit of 64 bytes\n',
+      'create request for big refused: the request is 223 bytes, over the limit of 64 bytes\n',
     );
     expect(await world.read('home/alice/sly.cf-failed')).toBe(
-      'create request for sly refused: the request is over the limit of 64 bytes\n',
+      'create request for sly refused: the request is larger than the limit of 64 bytes\n',
     );
     expect(world.stacks.calls).toEqual([]);
   });

@@ -259,7 +259,7 @@ describe('cluster requests on S3 (fauxqs) and DynamoDB (dynalite)', () => {
       await drive(w.clock, w.createHandler(event, lambda(`req-${i}`)));
 
     expect(await read(`home/${uid}/big.cf-failed`)).toBe(
-      'create request for big refused: the request is 2023 bytes, the limit of 1024 bytes\n',
+      'create request for big refused: the request is 2023 bytes, over the limit of 1024 bytes\n',
     );
     expect(await read(`home/${uid}/text.cf-failed`)).toMatch(
       /^create request for text refused: the request is not JSON/,

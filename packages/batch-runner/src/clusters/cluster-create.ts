@@ -173,5 +173,5 @@ async function createCluster(
 }
 
 function tooLarge(size: number | undefined, limit: number): string {
-  return `the request is ${size === undefined ? 'over' : `${size} bytes,`} the limit of ${limit} bytes`;
+  return `the request is ${size === undefined ? 'larger than' : `${size} bytes, over`} the limit of ${limit} bytes`;
 }
