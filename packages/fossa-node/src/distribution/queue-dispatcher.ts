@@ -119,7 +119,14 @@ export class QueueDispatcher implements SubtaskDispatcher {
   }
 }
 
-/** A subtask's id: `<parent>:<index>` (nested: `abcde:3:1`), as the in-process dispatcher names them. */
+/**
+ * A subtask's id: `<parent>:<index>` (nested: `abcde:3:1`), as the in-process dispatcher names them.
+ *
+ * @example
+ * ```ts
+ * subtaskId('abcde', 3); // 'abcde:3'
+ * ```
+ */
 export function subtaskId(parentTaskId: string, index: number): string {
   return `${parentTaskId}:${index}`;
 }

@@ -68,7 +68,14 @@ export type NodeHeartbeat = {
 const INDEX_DIGITS = 5;
 const TIME_DIGITS = 15;
 
-/** Table keys, in one place. */
+/**
+ * Table keys, in one place.
+ *
+ * @example
+ * ```ts
+ * TaskKeys.outcome('abcde', 3); // { pk: 'task#abcde', sk: 'sub#00003' }
+ * ```
+ */
 export const TaskKeys = {
   taskPartition: (taskId: string) => `task#${taskId}`,
   state: (taskId: string) => ({ pk: `task#${taskId}`, sk: 'state' }),
@@ -94,12 +101,26 @@ export const TaskKeys = {
     `${String(Math.max(0, Math.trunc(at))).padStart(TIME_DIGITS, '0')}#${taskId}`,
 } as const;
 
-/** Index of a `sub#`/`sent#` sort key. */
+/**
+ * Index of a `sub#`/`sent#` sort key.
+ *
+ * @example
+ * ```ts
+ * indexOfSortKey('sub#00012'); // 12
+ * ```
+ */
 export function indexOfSortKey(sk: string): number {
   return Number(sk.slice(sk.indexOf('#') + 1));
 }
 
-/** A listing entry for `record`. */
+/**
+ * A listing entry for `record`.
+ *
+ * @example
+ * ```ts
+ * await table.put({ pk: 'finished', sk }, asJson(indexEntryOf(record)));
+ * ```
+ */
 export function indexEntryOf(record: TaskRecord): TaskIndexEntry {
   return {
     task_id: record.task_id,
@@ -113,17 +134,38 @@ export function indexEntryOf(record: TaskRecord): TaskIndexEntry {
   };
 }
 
-/** True once a task has its final results. */
+/**
+ * True once a task has its final results.
+ *
+ * @example
+ * ```ts
+ * isFinished({ status: 'queued' }); // false
+ * ```
+ */
 export function isFinished(record: Pick<TaskRecord, 'status'>): boolean {
   return record.status === 'complete' || record.status === 'failed';
 }
 
-/** Fossa's status string for a result message. */
+/**
+ * Fossa's status string for a result message.
+ *
+ * @example
+ * ```ts
+ * statusOf(result); // 'complete' for a TaskComplete, 'failed' for a TaskFailed
+ * ```
+ */
 export function statusOf(result: TaskResultMessage): 'complete' | 'failed' {
   return result.type === 'TaskComplete' ? 'complete' : 'failed';
 }
 
-/** The spec fields of a record (what runs again when a parent is resumed). */
+/**
+ * The spec fields of a record (what runs again when a parent is resumed).
+ *
+ * @example
+ * ```ts
+ * await runModel(environment, { taskId: record.task_id, spec: specOf(record) });
+ * ```
+ */
 export function specOf(record: TaskRecord): TaskSpec {
   return {
     model_class: record.model_class,
@@ -135,7 +177,14 @@ export function specOf(record: TaskRecord): TaskSpec {
   };
 }
 
-/** Records are stored as JSON objects. */
+/**
+ * A record as the `Table` stores it (records are JSON objects by construction).
+ *
+ * @example
+ * ```ts
+ * await table.put(TaskKeys.outcome(parentId, index), asJson(outcome), { ifAbsent: true });
+ * ```
+ */
 export function asJson<T extends object>(value: T): JsonObject {
   return value as unknown as JsonObject;
 }

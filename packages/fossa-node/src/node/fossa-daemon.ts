@@ -119,7 +119,14 @@ export async function startFossaDaemon(
   return { node, url: server.url, done };
 }
 
-/** The built-in example models, or those of them named in `names` (an unknown name is a settings error). */
+/**
+ * The built-in example models, or those of them named in `names` (an unknown name is a settings error).
+ *
+ * @example
+ * ```ts
+ * acceptedExamples(['NothingEtl', 'StaggeredEtl']).names(); // ['NothingEtl', 'StaggeredEtl']
+ * ```
+ */
 export function acceptedExamples(names: readonly string[] | undefined): ModelRegistry {
   const all = exampleModelRegistry();
   if (!names) return all;

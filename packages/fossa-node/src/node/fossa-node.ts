@@ -71,7 +71,14 @@ export type SubmitOutcome =
 
 const TASK_ID_LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
-/** Fossa's task id: 5 random lowercase letters (taken `ifAbsent`, so unique here). */
+/**
+ * Fossa's task id: 5 random lowercase letters (taken `ifAbsent`, so unique here).
+ *
+ * @example
+ * ```ts
+ * newTaskId(); // 'qwert'
+ * ```
+ */
 export function newTaskId(): string {
   let id = '';
   for (let i = 0; i < 5; i++) id += TASK_ID_LETTERS[randomInt(TASK_ID_LETTERS.length)];

@@ -1,7 +1,14 @@
 import type { JsonObject } from '@spotjobs/core';
 import { isFinished, type TaskRecord } from '../distribution/task-records.ts';
 
-/** Fossa's timestamps: Flask serialised `datetime`s as HTTP dates ("Tue, 16 Apr 2024 10:22:00 GMT"). */
+/**
+ * Fossa's timestamps: Flask serialised `datetime`s as HTTP dates.
+ *
+ * @example
+ * ```ts
+ * httpDate(Date.UTC(2024, 3, 16, 10, 22)); // 'Tue, 16 Apr 2024 10:22:00 GMT'
+ * ```
+ */
 export function httpDate(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toUTCString();
 }
