@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { parseArgvWords } from './run/argv-words.ts';
 import { RunnerExitCodes } from './run/exit-codes.ts';
 import { parseSecretReference, type SecretReference } from './secrets/secret-reference.ts';
-import type { InputPlan } from './staging/stage-inputs.ts';
 import { folderOf, parseS3Uri, type S3Location } from './staging/s3-location.ts';
+import type { InputPlan } from './staging/stage-inputs.ts';
 
 // The only reader of process.env in the runner: the SCAR compat variables (EXEC_TYPE, APP_BIN,
 // APP_PARAMS, INPUT_FILE_PATH, TMP_OUTPUT_DIR, AWS_BATCH_*, EVENT) and the runner's own
@@ -115,7 +115,12 @@ const envSchema = z.object({
   INPUT_FILE_PATH: absolutePath,
   TMP_OUTPUT_DIR: absolutePath,
   EVENT: optional,
-  AWS_BATCH_JOB_ID: optional.pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}(#\d{1,4})?$/).optional()),
+  AWS_BATCH_JOB_ID: optional.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}(#\d{1,4})?$/)
+      .optional(),
+  ),
   AWS_BATCH_JOB_ATTEMPT: int(1, 10_000, 1),
   AWS_BATCH_JOB_NUM_NODES: int(1, 1000, 1),
   AWS_BATCH_JOB_NODE_INDEX: int(0, 999, 0),
@@ -124,9 +129,16 @@ const envSchema = z.object({
     z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
   ),
   AWS_LAMBDA_REQUEST_ID: optional.pipe(z.string().regex(RUN_ID, 'must be a request id').optional()),
-  SPOTJOBS_RUN_ID: optional.pipe(z.string().regex(RUN_ID, 'must be letters, digits and _.:- (max 128)').optional()),
+  SPOTJOBS_RUN_ID: optional.pipe(
+    z.string().regex(RUN_ID, 'must be letters, digits and _.:- (max 128)').optional(),
+  ),
   SPOTJOBS_INPUT_URI: optional,
-  SPOTJOBS_INPUT_ETAG: optional.pipe(z.string().regex(/^"?[A-Za-z0-9-]{1,64}"?$/, 'must be an ETag').optional()),
+  SPOTJOBS_INPUT_ETAG: optional.pipe(
+    z
+      .string()
+      .regex(/^"?[A-Za-z0-9-]{1,64}"?$/, 'must be an ETag')
+      .optional(),
+  ),
   SPOTJOBS_EXTRA_INPUTS: optional,
   SPOTJOBS_INPUT_PREFIXES: optional,
   SPOTJOBS_OUTPUT_URI: optional,
@@ -197,12 +209,15 @@ export function loadRunnerConfig(
   const mode = e.EXEC_TYPE ?? (e.AWS_BATCH_JOB_ID ? 'batch' : 'lambda');
   const count = e.AWS_BATCH_JOB_NUM_NODES;
   if (e.AWS_BATCH_JOB_NODE_INDEX >= count)
-    issues.push(`AWS_BATCH_JOB_NODE_INDEX: ${e.AWS_BATCH_JOB_NODE_INDEX} is not below AWS_BATCH_JOB_NUM_NODES (${count})`);
+    issues.push(
+      `AWS_BATCH_JOB_NODE_INDEX: ${e.AWS_BATCH_JOB_NODE_INDEX} is not below AWS_BATCH_JOB_NUM_NODES (${count})`,
+    );
   if (e.AWS_BATCH_JOB_MAIN_NODE_INDEX >= count)
     issues.push(
       `AWS_BATCH_JOB_MAIN_NODE_INDEX: ${e.AWS_BATCH_JOB_MAIN_NODE_INDEX} is not below AWS_BATCH_JOB_NUM_NODES (${count})`,
     );
-  if (mode === 'lambda' && count > 1) issues.push('AWS_BATCH_JOB_NUM_NODES: multi-node runs need EXEC_TYPE=batch');
+  if (mode === 'lambda' && count > 1)
+    issues.push('AWS_BATCH_JOB_NUM_NODES: multi-node runs need EXEC_TYPE=batch');
   const role: NodeRole =
     mode === 'batch' && count > 1
       ? e.AWS_BATCH_JOB_NODE_INDEX === e.AWS_BATCH_JOB_MAIN_NODE_INDEX
@@ -210,7 +225,9 @@ export function loadRunnerConfig(
         : 'child'
       : 'single';
   if (role === 'child' && !e.AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS)
-    issues.push('AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: is required on a child node of a multi-node job');
+    issues.push(
+      'AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: is required on a child node of a multi-node job',
+    );
 
   let runId: string;
   if (mode === 'batch') {
@@ -228,7 +245,10 @@ export function loadRunnerConfig(
     const parsedUri = parseS3Uri(e.SPOTJOBS_OUTPUT_URI, { allowPrefix: true });
     if ('problem' in parsedUri) issues.push(`SPOTJOBS_OUTPUT_URI: ${parsedUri.problem}`);
     else {
-      const prefix = parsedUri.location.key === '' || parsedUri.location.key.endsWith('/') ? parsedUri.location.key : `${parsedUri.location.key}/`;
+      const prefix =
+        parsedUri.location.key === '' || parsedUri.location.key.endsWith('/')
+          ? parsedUri.location.key
+          : `${parsedUri.location.key}/`;
       const node = role === 'child' ? `node-${e.AWS_BATCH_JOB_NODE_INDEX}/` : '';
       outputDestination = { bucket: parsedUri.location.bucket, key: `${prefix}${runId}/${node}` };
     }
@@ -241,7 +261,9 @@ export function loadRunnerConfig(
   if (usesPlaceholder('hostfile') && role !== 'main')
     issues.push('APP_PARAMS: {hostfile} exists only on the main node of a multi-node job');
   if (usesPlaceholder('input') && !inputs?.trigger && !e.INPUT_FILE_PATH)
-    issues.push('APP_PARAMS: {input} is used but the run has no input (SPOTJOBS_INPUT_URI, EVENT or INPUT_FILE_PATH)');
+    issues.push(
+      'APP_PARAMS: {input} is used but the run has no input (SPOTJOBS_INPUT_URI, EVENT or INPUT_FILE_PATH)',
+    );
 
   let rendezvousSecret: SecretReference | undefined;
   if (e.SPOTJOBS_RENDEZVOUS_SECRET) {
@@ -349,7 +371,9 @@ function inputPlan(e: ParsedEnv, issues: string[]): InputPlan | undefined {
     // a trigger at the bucket root would open the whole bucket, so extras then need prefixes.
     const folder = trigger ? folderOf(trigger) : undefined;
     if (!folder || (folder.key === '' && extras.length > 0)) {
-      issues.push('SPOTJOBS_INPUT_PREFIXES: is required for SPOTJOBS_EXTRA_INPUTS unless the trigger object sits in a folder');
+      issues.push(
+        'SPOTJOBS_INPUT_PREFIXES: is required for SPOTJOBS_EXTRA_INPUTS unless the trigger object sits in a folder',
+      );
       return undefined;
     }
     allowedPrefixes = [folder];
@@ -371,7 +395,11 @@ function inputPlan(e: ParsedEnv, issues: string[]): InputPlan | undefined {
 function triggerFromEvent(text: string): { location: S3Location } | { problem: string } {
   const eventSchema = z.object({
     Records: z
-      .array(z.object({ s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string() }) }) }))
+      .array(
+        z.object({
+          s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string() }) }),
+        }),
+      )
       .min(1),
   });
   let json: unknown;

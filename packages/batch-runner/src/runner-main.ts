@@ -1,72 +1,9 @@
-// `spotjobs-batch-runner`: the container entrypoint (Lambda, Batch single node, Batch
-// multi-node parallel), a thin composition root over runJob. Its own logs are JSON lines on
-// stderr; the app's output is streamed to stdout/stderr as it comes. The AWS SDK clients are
-// loaded only when the run needs them, so a node without S3 or secrets starts fast.
-import { tmpdir } from 'node:os';
-import { type BlobStore, createLogger, InterruptedError } from '@spotjobs/core';
-import { runJob } from './run/run-job.ts';
-import { loadRunnerConfigOrExit } from './runner-config.ts';
-import type { SecretResolver } from './secrets/secret-resolver.ts';
-import type { BlobStoreForBucket } from './staging/stage-inputs.ts';
+// `spotjobs-batch-runner`: the container entrypoint for Lambda, AWS Batch single-node and
+// multi-node parallel jobs (see src/run/entrypoint.ts). First it turns on Node's compile
+// cache (NODE_COMPILE_CACHE, else a folder in the temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns
+// it off): a warm cache halves start-up, and every node's start-up is on the rendezvous path.
+// Static imports would load before this line runs, hence the dynamic import.
+import module from 'node:module';
 
-const program = 'spotjobs-batch-runner';
-const config = loadRunnerConfigOrExit(program, tmpdir());
-const logger = createLogger({ name: program, level: config.logLevel, destination: 2 });
-
-// SIGTERM (Batch TerminateJob, a job timeout, ECS stopping the task) winds the run down:
-// the app gets it too, then partial outputs and time.log are uploaded. A second one exits now.
-const termination = new AbortController();
-const onSignal = (signal: NodeJS.Signals) => {
-  if (termination.signal.aborted) {
-    logger.warn({ signal }, 'second termination signal: exiting without uploading');
-    logger.flush();
-    process.exit(config.termination.exitCode);
-  }
-  logger.warn({ signal }, 'termination requested: stopping the app, then uploading what exists');
-  termination.abort(new InterruptedError(`received ${signal}`));
-};
-process.on('SIGTERM', onSignal);
-process.on('SIGINT', onSignal);
-
-let blobsFor: BlobStoreForBucket | undefined;
-if (config.inputs || config.outputDestination) {
-  const [{ S3Client }, { S3BlobStore }] = await Promise.all([
-    import('@aws-sdk/client-s3'),
-    import('@spotjobs/core/aws'),
-  ]);
-  // Endpoint and region come from the SDK's usual sources (AWS_REGION, AWS_ENDPOINT_URL_S3).
-  const client = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
-  const stores = new Map<string, BlobStore>();
-  blobsFor = (bucket) => {
-    let store = stores.get(bucket);
-    if (!store) {
-      store = new S3BlobStore({ client, bucket });
-      stores.set(bucket, store);
-    }
-    return store;
-  };
-}
-
-let secretResolver: SecretResolver = {
-  resolve: () => Promise.reject(new Error('no secret references are configured')),
-};
-if (config.secrets.size > 0 || config.rendezvous.secret) {
-  const [{ SecretsManagerClient }, { SSMClient }, { AwsSecretResolver }] = await Promise.all([
-    import('@aws-sdk/client-secrets-manager'),
-    import('@aws-sdk/client-ssm'),
-    import('./secrets/aws-secret-resolver.ts'),
-  ]);
-  secretResolver = new AwsSecretResolver({ secretsManager: new SecretsManagerClient({}), ssm: new SSMClient({}) });
-}
-
-const exitCode = await runJob(config, {
-  logger,
-  blobsFor,
-  secretResolver,
-  terminated: termination.signal,
-  stdout: process.stdout,
-  stderr: process.stderr,
-});
-logger.info({ exitCode }, 'run finished');
-logger.flush();
-process.exit(exitCode);
+module.enableCompileCache?.();
+await import('./run/entrypoint.ts');

@@ -31,25 +31,38 @@ describe('multi-node jobs on loopback', () => {
   it.each([
     [4, 3],
     [16, 0],
-  ])('%i nodes: rendezvous, hostfile (main first), the app exit code %i on every node', async (count, appExit) => {
-    job = await startMultiNodeJob({ nodes: count, appExit });
-    const nodes = started(job.nodes);
-    const [main, ...children] = nodes;
-    expect(await exitCodes(nodes)).toEqual(nodes.map(() => appExit));
-    // The app printed the hostfile: main first, children in node order, each once.
-    expect(main!.stdout.trim().split('\n')).toEqual(expectedHostfile(Array.from({ length: count }, (_, i) => i)));
-    const mainLogs = main!.logs();
-    expect(mainLogs.filter((l) => l.msg === 'child node joined')).toHaveLength(count - 1);
-    expect(mainLogs.filter((l) => l.msg === 'child node finished')).toHaveLength(count - 1);
-    expect(mainLogs).toContainEqual(expect.objectContaining({ msg: 'children told to finish', exitCode: appExit }));
-    for (const child of children) {
-      expect(child.logs()).toContainEqual(expect.objectContaining({ msg: 'the main node finished', exitCode: appExit }));
-    }
-    const timeLog = await readFile(join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'), 'utf8');
-    expect(timeLog).toContain(`exit_code: ${appExit}\n`);
-    expect(timeLog).toContain(`node: 0 of ${count} (main) 127.0.0.1 slots=2\n`);
-    expect(await markedAlive(job.mark)).toEqual([]);
-  }, 180_000);
+  ])(
+    '%i nodes: rendezvous, hostfile (main first), the app exit code %i on every node',
+    async (count, appExit) => {
+      job = await startMultiNodeJob({ nodes: count, appExit });
+      const nodes = started(job.nodes);
+      const [main, ...children] = nodes;
+      expect(await exitCodes(nodes)).toEqual(nodes.map(() => appExit));
+      // The app printed the hostfile: main first, children in node order, each once.
+      expect(main!.stdout.trim().split('\n')).toEqual(
+        expectedHostfile(Array.from({ length: count }, (_, i) => i)),
+      );
+      const mainLogs = main!.logs();
+      expect(mainLogs.filter((l) => l.msg === 'child node joined')).toHaveLength(count - 1);
+      expect(mainLogs.filter((l) => l.msg === 'child node finished')).toHaveLength(count - 1);
+      expect(mainLogs).toContainEqual(
+        expect.objectContaining({ msg: 'children told to finish', exitCode: appExit }),
+      );
+      for (const child of children) {
+        expect(child.logs()).toContainEqual(
+          expect.objectContaining({ msg: 'the main node finished', exitCode: appExit }),
+        );
+      }
+      const timeLog = await readFile(
+        join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'),
+        'utf8',
+      );
+      expect(timeLog).toContain(`exit_code: ${appExit}\n`);
+      expect(timeLog).toContain(`node: 0 of ${count} (main) 127.0.0.1 slots=2\n`);
+      expect(await markedAlive(job.mark)).toEqual([]);
+    },
+    180_000,
+  );
 
   it('takes children that start before the main node and a late joiner', async () => {
     // Node 2 starts before the main node is listening; node 3 joins 4 s after the others.
@@ -60,12 +73,20 @@ describe('multi-node jobs on loopback', () => {
     const main = job.nodes[0]!;
     expect(main.stdout.trim().split('\n')).toEqual(expectedHostfile([0, 1, 2, 3]));
     const early = job.nodes[2]!.logs();
-    expect(early).toContainEqual(expect.objectContaining({ msg: 'main node not reachable yet; retrying', problem: 'ECONNREFUSED' }));
-    expect(early).toContainEqual(expect.objectContaining({ msg: 'joined the main node; waiting for the job to end' }));
+    expect(early).toContainEqual(
+      expect.objectContaining({ msg: 'main node not reachable yet; retrying', problem: 'ECONNREFUSED' }),
+    );
+    expect(early).toContainEqual(
+      expect.objectContaining({ msg: 'joined the main node; waiting for the job to end' }),
+    );
   }, 120_000);
 
   it('fails with a clear error when a child never joins, and lets the others go', async () => {
-    job = await startMultiNodeJob({ nodes: 3, never: [2], env: { SPOTJOBS_RENDEZVOUS_TIMEOUT_SECONDS: '3' } });
+    job = await startMultiNodeJob({
+      nodes: 3,
+      never: [2],
+      env: { SPOTJOBS_RENDEZVOUS_TIMEOUT_SECONDS: '3' },
+    });
     const [main, child] = [job.nodes[0]!, job.nodes[1]!];
     const [mainExit, childExit] = await Promise.all([main.exited, child.exited]);
     expect(mainExit.code).toBe(69);
@@ -79,8 +100,13 @@ describe('multi-node jobs on loopback', () => {
     expect(main.stdout).toBe(''); // the app never ran
     // The child that joined is told the job is over instead of waiting forever.
     expect(childExit.code).toBe(69);
-    expect(child.logs()).toContainEqual(expect.objectContaining({ msg: 'the main node finished', exitCode: 69 }));
-    const timeLog = await readFile(join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'), 'utf8');
+    expect(child.logs()).toContainEqual(
+      expect.objectContaining({ msg: 'the main node finished', exitCode: 69 }),
+    );
+    const timeLog = await readFile(
+      join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'),
+      'utf8',
+    );
     expect(timeLog).toMatch(/^status: failed: 1 of 2 child node\(s\) did not join/m);
   }, 120_000);
 
@@ -97,7 +123,9 @@ describe('multi-node jobs on loopback', () => {
         expect.objectContaining({
           level: 50,
           code: 'RENDEZVOUS',
-          msg: expect.stringMatching(/^main node 127\.0\.0\.1:\d+ unreachable for \d+ s \(ECONNREFUSED\): it stopped without telling this node$/),
+          msg: expect.stringMatching(
+            /^main node 127\.0\.0\.1:\d+ unreachable for \d+ s \(ECONNREFUSED\): it stopped without telling this node$/,
+          ),
         }),
       );
     }
@@ -109,7 +137,10 @@ describe('multi-node jobs on loopback', () => {
     await main.waitForLog('starting the app');
     main.child.kill('SIGTERM');
     expect(await exitCodes(started(job.nodes))).toEqual([143, 143, 143]);
-    const timeLog = await readFile(join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'), 'utf8');
+    const timeLog = await readFile(
+      join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'),
+      'utf8',
+    );
     expect(timeLog).toContain('exit_code: 143\n');
     expect(timeLog).toContain('app_exit_code: 143\nsignal: SIGTERM\n');
     expect(await markedAlive(job.mark)).toEqual([]);

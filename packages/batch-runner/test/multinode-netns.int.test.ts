@@ -37,7 +37,9 @@ describe('multi-node jobs across network namespaces', () => {
     expect(exits.map((e) => e.code)).toEqual([5, 5, 5, 5]);
     expect(nodes[0]!.stdout.trim().split('\n')).toEqual(hosts.addresses.map((a) => `${a} slots=2`));
     for (const child of nodes.slice(1)) {
-      expect(child.logs()).toContainEqual(expect.objectContaining({ msg: 'the main node finished', exitCode: 5 }));
+      expect(child.logs()).toContainEqual(
+        expect.objectContaining({ msg: 'the main node finished', exitCode: 5 }),
+      );
     }
   }, 120_000);
 
@@ -65,7 +67,9 @@ describe('multi-node jobs across network namespaces', () => {
       expect(child.logs()).toContainEqual(
         expect.objectContaining({
           code: 'RENDEZVOUS',
-          msg: expect.stringMatching(/unreachable for \d+ s \(timed out\): it stopped without telling this node$/),
+          msg: expect.stringMatching(
+            /unreachable for \d+ s \(timed out\): it stopped without telling this node$/,
+          ),
         }),
       );
     }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatHostfile } from '../src/multinode/hostfile.ts';
 import { nodeAddress, nodeSlots } from '../src/multinode/node-identity.ts';
-import { backoffDelayMs, registrationBackoff } from '../src/multinode/retry-backoff.ts';
 import { carriesToken, rendezvousToken } from '../src/multinode/rendezvous-token.ts';
+import { backoffDelayMs, registrationBackoff } from '../src/multinode/retry-backoff.ts';
 import { RendezvousError } from '../src/run/runner-errors.ts';
 
 describe('hostfile', () => {
@@ -36,11 +36,15 @@ describe('node identity', () => {
 
   it('fails clearly without one', () => {
     expect(() => nodeAddress({ interfaceName: 'eth9' }, { interfaces })).toThrow(RendezvousError);
-    expect(() => nodeAddress({}, { interfaces: () => ({ lo: interfaces().lo }) })).toThrow(/no non-loopback IPv4 address/);
+    expect(() => nodeAddress({}, { interfaces: () => ({ lo: interfaces().lo }) })).toThrow(
+      /no non-loopback IPv4 address/,
+    );
   });
 
   it('counts GPUs when /dev/nvidia<N> exist, else CPUs, unless overridden', () => {
-    expect(nodeSlots({}, { devices: () => ['nvidia0', 'nvidia1', 'nvidiactl', 'nvidia-uvm'], cpus: () => 16 })).toBe(2);
+    expect(
+      nodeSlots({}, { devices: () => ['nvidia0', 'nvidia1', 'nvidiactl', 'nvidia-uvm'], cpus: () => 16 }),
+    ).toBe(2);
     expect(nodeSlots({}, { devices: () => ['null', 'tty'], cpus: () => 16 })).toBe(16);
     expect(nodeSlots({ override: 3 }, { devices: () => ['nvidia0'] })).toBe(3);
   });
@@ -61,7 +65,9 @@ describe('rendezvous token', () => {
 
 describe('registration backoff', () => {
   it('doubles from 100 ms up to 5 s, jittered within the upper half', () => {
-    expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, registrationBackoff, () => 1))).toEqual([100, 200, 400, 800]);
+    expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, registrationBackoff, () => 1))).toEqual([
+      100, 200, 400, 800,
+    ]);
     expect(backoffDelayMs(20, registrationBackoff, () => 1)).toBe(5000);
     expect(backoffDelayMs(20, registrationBackoff, () => 0)).toBe(2500);
   });

@@ -11,7 +11,9 @@ describe('APP_PARAMS words', () => {
   });
 
   it('takes a JSON array of strings as is, spaces and quotes included', () => {
-    expect(parseArgvWords('["--title", "a b", "it\'s", ""]')).toEqual({ words: ['--title', 'a b', "it's", ''] });
+    expect(parseArgvWords('["--title", "a b", "it\'s", ""]')).toEqual({
+      words: ['--title', 'a b', "it's", ''],
+    });
   });
 
   it('gives no words for unset or blank values', () => {
@@ -30,12 +32,15 @@ describe('APP_PARAMS words', () => {
 describe('placeholders', () => {
   it('fills {input}, {input_dir}, {output} and {hostfile} inside words', () => {
     expect(
-      fillPlaceholders(['{input}', '--in={input_dir}/x', '-o', '{output}', '--hostfile', '{hostfile}', '{other}'], {
-        input: '/w/in/a.dat',
-        inputDir: '/w/in',
-        output: '/w/out',
-        hostfile: '/w/hostfile',
-      }),
+      fillPlaceholders(
+        ['{input}', '--in={input_dir}/x', '-o', '{output}', '--hostfile', '{hostfile}', '{other}'],
+        {
+          input: '/w/in/a.dat',
+          inputDir: '/w/in',
+          output: '/w/out',
+          hostfile: '/w/hostfile',
+        },
+      ),
     ).toEqual(['/w/in/a.dat', '--in=/w/in/x', '-o', '/w/out', '--hostfile', '/w/hostfile', '{other}']);
   });
 

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { loadRunnerConfig } from '../src/runner-config.ts';
 
 const defaults = { tmpDir: '/tmp', newRunId: () => 'generated-id' };
-const batch = { EXEC_TYPE: 'batch', APP_BIN: '/opt/app', AWS_BATCH_JOB_ID: 'a1b2c3d4-0000-4000-8000-000000000001' };
+const batch = {
+  EXEC_TYPE: 'batch',
+  APP_BIN: '/opt/app',
+  AWS_BATCH_JOB_ID: 'a1b2c3d4-0000-4000-8000-000000000001',
+};
 
 function issuesOf(env: Record<string, string | undefined>): readonly string[] {
   try {
@@ -18,7 +22,12 @@ function issuesOf(env: Record<string, string | undefined>): readonly string[] {
 describe('runner configuration: modes and roles', () => {
   it('runs a Lambda as one process named by its request id', () => {
     const config = loadRunnerConfig(
-      { EXEC_TYPE: 'LAMBDA', APP_BIN: 'simest', AWS_LAMBDA_REQUEST_ID: 'req-42', SPOTJOBS_OUTPUT_URI: 's3://results/out' },
+      {
+        EXEC_TYPE: 'LAMBDA',
+        APP_BIN: 'simest',
+        AWS_LAMBDA_REQUEST_ID: 'req-42',
+        SPOTJOBS_OUTPUT_URI: 's3://results/out',
+      },
       defaults,
     );
     expect(config).toMatchObject({ mode: 'lambda', role: 'single', runId: 'req-42' });
@@ -26,20 +35,37 @@ describe('runner configuration: modes and roles', () => {
   });
 
   it('names a Lambda run without a request id with a fresh id, so two runs never share outputs', () => {
-    expect(loadRunnerConfig({ APP_BIN: '/opt/app' }, defaults)).toMatchObject({ mode: 'lambda', runId: 'generated-id' });
+    expect(loadRunnerConfig({ APP_BIN: '/opt/app' }, defaults)).toMatchObject({
+      mode: 'lambda',
+      runId: 'generated-id',
+    });
   });
 
   it('infers batch from AWS_BATCH_JOB_ID when EXEC_TYPE is unset', () => {
     const { EXEC_TYPE: _, ...env } = batch;
-    expect(loadRunnerConfig(env, defaults)).toMatchObject({ mode: 'batch', role: 'single', runId: batch.AWS_BATCH_JOB_ID });
+    expect(loadRunnerConfig(env, defaults)).toMatchObject({
+      mode: 'batch',
+      role: 'single',
+      runId: batch.AWS_BATCH_JOB_ID,
+    });
   });
 
   it('tells the main node from a child by the node indexes, and strips the #node suffix from the run id', () => {
     const main = loadRunnerConfig(
-      { ...batch, AWS_BATCH_JOB_ID: 'job-7#0', AWS_BATCH_JOB_NUM_NODES: '4', AWS_BATCH_JOB_NODE_INDEX: '0', SPOTJOBS_OUTPUT_URI: 's3://res/o/' },
+      {
+        ...batch,
+        AWS_BATCH_JOB_ID: 'job-7#0',
+        AWS_BATCH_JOB_NUM_NODES: '4',
+        AWS_BATCH_JOB_NODE_INDEX: '0',
+        SPOTJOBS_OUTPUT_URI: 's3://res/o/',
+      },
       defaults,
     );
-    expect(main).toMatchObject({ role: 'main', runId: 'job-7', node: { index: 0, count: 4, mainIndex: 0, mainAddress: undefined } });
+    expect(main).toMatchObject({
+      role: 'main',
+      runId: 'job-7',
+      node: { index: 0, count: 4, mainIndex: 0, mainAddress: undefined },
+    });
     expect(main.outputDestination).toEqual({ bucket: 'res', key: 'o/job-7/' });
     const child = loadRunnerConfig(
       {
@@ -52,7 +78,11 @@ describe('runner configuration: modes and roles', () => {
       },
       defaults,
     );
-    expect(child).toMatchObject({ role: 'child', runId: 'job-7', node: { index: 2, mainAddress: '10.0.0.5' } });
+    expect(child).toMatchObject({
+      role: 'child',
+      runId: 'job-7',
+      node: { index: 2, mainAddress: '10.0.0.5' },
+    });
     expect(child.outputDestination).toEqual({ bucket: 'res', key: 'o/job-7/node-2/' });
   });
 
@@ -90,7 +120,12 @@ describe('runner configuration: refused settings (exit 78)', () => {
       'AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: is required on a child node of a multi-node job',
     );
     expect(
-      issuesOf({ ...batch, AWS_BATCH_JOB_NUM_NODES: '3', AWS_BATCH_JOB_NODE_INDEX: '1', AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: 'main' }),
+      issuesOf({
+        ...batch,
+        AWS_BATCH_JOB_NUM_NODES: '3',
+        AWS_BATCH_JOB_NODE_INDEX: '1',
+        AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: 'main',
+      }),
     ).toContain('AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: must be an IPv4 address');
   });
 
@@ -167,17 +202,34 @@ describe('runner configuration: inputs', () => {
   });
 
   it("takes SCAR's EVENT (a raw S3 event, key URL-encoded) when no input URI is given", () => {
-    const event = { Records: [{ s3: { bucket: { name: 'scar-architrave' }, object: { key: 'input/run+helper%281%29.sh' } } }] };
+    const event = {
+      Records: [
+        { s3: { bucket: { name: 'scar-architrave' }, object: { key: 'input/run+helper%281%29.sh' } } },
+      ],
+    };
     const config = loadRunnerConfig({ ...batch, EVENT: JSON.stringify(event) }, defaults);
-    expect(config.inputs?.trigger?.location).toEqual({ bucket: 'scar-architrave', key: 'input/run helper(1).sh' });
+    expect(config.inputs?.trigger?.location).toEqual({
+      bucket: 'scar-architrave',
+      key: 'input/run helper(1).sh',
+    });
   });
 
   it('refuses keys with .., encoded slashes, bad buckets and events that are not S3 events', () => {
-    expect(issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://b-1/in/../secret' })[0]).toMatch(/SPOTJOBS_INPUT_URI: .*\.\. segment/);
-    expect(issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://b-1/in%2F..%2Fsecret' })[0]).toMatch(/percent-encoded slash/);
-    expect(issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://Bad_Bucket/in/x' })[0]).toMatch(/not a valid bucket name/);
-    const doubleEncoded = { Records: [{ s3: { bucket: { name: 'b-1' }, object: { key: 'input/a%252F..%252Fb' } } }] };
-    expect(issuesOf({ ...batch, EVENT: JSON.stringify(doubleEncoded) })[0]).toMatch(/^EVENT: .*percent-encoded slash/);
+    expect(issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://b-1/in/../secret' })[0]).toMatch(
+      /SPOTJOBS_INPUT_URI: .*\.\. segment/,
+    );
+    expect(issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://b-1/in%2F..%2Fsecret' })[0]).toMatch(
+      /percent-encoded slash/,
+    );
+    expect(issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://Bad_Bucket/in/x' })[0]).toMatch(
+      /not a valid bucket name/,
+    );
+    const doubleEncoded = {
+      Records: [{ s3: { bucket: { name: 'b-1' }, object: { key: 'input/a%252F..%252Fb' } } }],
+    };
+    expect(issuesOf({ ...batch, EVENT: JSON.stringify(doubleEncoded) })[0]).toMatch(
+      /^EVENT: .*percent-encoded slash/,
+    );
     expect(issuesOf({ ...batch, EVENT: '{"Records":[]}' })).toEqual([
       'EVENT: is not an S3 event (Records[0].s3.bucket.name, .object.key)',
     ]);
@@ -185,14 +237,20 @@ describe('runner configuration: inputs', () => {
 
   it('needs explicit prefixes for extras when the trigger sits at the bucket root', () => {
     expect(
-      issuesOf({ ...batch, SPOTJOBS_INPUT_URI: 's3://b-1/run.sh', SPOTJOBS_EXTRA_INPUTS: 's3://b-1/deps.tar' }),
-    ).toEqual(['SPOTJOBS_INPUT_PREFIXES: is required for SPOTJOBS_EXTRA_INPUTS unless the trigger object sits in a folder']);
+      issuesOf({
+        ...batch,
+        SPOTJOBS_INPUT_URI: 's3://b-1/run.sh',
+        SPOTJOBS_EXTRA_INPUTS: 's3://b-1/deps.tar',
+      }),
+    ).toEqual([
+      'SPOTJOBS_INPUT_PREFIXES: is required for SPOTJOBS_EXTRA_INPUTS unless the trigger object sits in a folder',
+    ]);
   });
 
   it('keeps INPUT_FILE_PATH for runs without S3 input, and refuses it beside one', () => {
-    expect(loadRunnerConfig({ ...batch, INPUT_FILE_PATH: '/opt/examples/example' }, defaults).inputFilePath).toBe(
-      '/opt/examples/example',
-    );
+    expect(
+      loadRunnerConfig({ ...batch, INPUT_FILE_PATH: '/opt/examples/example' }, defaults).inputFilePath,
+    ).toBe('/opt/examples/example');
     expect(issuesOf({ ...batch, INPUT_FILE_PATH: '/x', SPOTJOBS_INPUT_URI: 's3://b-1/in/x' })).toEqual([
       'INPUT_FILE_PATH: is set by the runner when there is an S3 input; leave it unset',
     ]);

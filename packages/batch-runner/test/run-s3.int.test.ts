@@ -97,7 +97,14 @@ echo "warning on stderr" >&2
     expect(await listKeys(s3(), t.outBucket, prefix)).toEqual(
       ['app.log', 'big.bin', 'copied-lib.txt', 'sub/dir/nested.txt', 'time.log'].map((k) => prefix + k),
     );
-    const sizes = await awsCli(s3(), ['s3api', 'head-object', '--bucket', t.outBucket, '--key', `${prefix}big.bin`]);
+    const sizes = await awsCli(s3(), [
+      's3api',
+      'head-object',
+      '--bucket',
+      t.outBucket,
+      '--key',
+      `${prefix}big.bin`,
+    ]);
     expect(JSON.parse(sizes)).toMatchObject({ ContentLength: 20 * 1024 * 1024 });
     expect(await readObject(s3(), t.outBucket, `${prefix}sub/dir/nested.txt`)).toBe('mesh-data');
     expect(await readObject(s3(), t.outBucket, `${prefix}copied-lib.txt`)).toBe('ELF-foo');
@@ -115,7 +122,10 @@ echo "warning on stderr" >&2
   it('never mixes two jobs: each keeps its own outputs and time.log, exit codes passed on', async () => {
     const t = await setUp();
     await t.upload('in.txt', 'jobs/in.txt', 'x');
-    const app = await t.script('app.sh', '#!/bin/sh\necho "$SPOTJOBS_RUN_ID" > "$TMP_OUTPUT_DIR/result.txt"\nexit "$1"\n');
+    const app = await t.script(
+      'app.sh',
+      '#!/bin/sh\necho "$SPOTJOBS_RUN_ID" > "$TMP_OUTPUT_DIR/result.txt"\nexit "$1"\n',
+    );
     const [first, second] = [randomUUID(), randomUUID()];
     const runs = [
       [first, '0'],
@@ -138,14 +148,22 @@ echo "warning on stderr" >&2
       [second, '3'],
     ]) {
       expect(await readObject(s3(), t.outBucket, `results/${jobId}/result.txt`)).toBe(`${jobId}\n`);
-      expect(timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'exit_code')).toBe(code);
+      expect(
+        timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'exit_code'),
+      ).toBe(code);
     }
   }, 120_000);
 
   it("runs SCAR's Lambda path: EVENT's uploaded script through /bin/sh, outputs under the request id", async () => {
     const t = await setUp();
-    await t.upload('helper.sh', 'input/run helper.sh', '#!/bin/sh\necho "ran as $0" > "$TMP_OUTPUT_DIR/out.txt"\n');
-    const event = { Records: [{ s3: { bucket: { name: t.inBucket }, object: { key: 'input/run+helper.sh' } } }] };
+    await t.upload(
+      'helper.sh',
+      'input/run helper.sh',
+      '#!/bin/sh\necho "ran as $0" > "$TMP_OUTPUT_DIR/out.txt"\n',
+    );
+    const event = {
+      Records: [{ s3: { bucket: { name: t.inBucket }, object: { key: 'input/run+helper.sh' } } }],
+    };
     const requestId = randomUUID();
     const run = startRunner(
       t.env({
@@ -159,7 +177,9 @@ echo "warning on stderr" >&2
     expect((await run.exited).code).toBe(0);
     const text = await readObject(s3(), t.outBucket, `results/${requestId}/out.txt`);
     expect(text).toMatch(/^ran as .*\/input\/run helper\.sh\n$/);
-    expect(timeLogField(await readObject(s3(), t.outBucket, `results/${requestId}/time.log`), 'node')).toBe('0 of 1 (lambda)');
+    expect(timeLogField(await readObject(s3(), t.outBucket, `results/${requestId}/time.log`), 'node')).toBe(
+      '0 of 1 (lambda)',
+    );
   }, 120_000);
 });
 
@@ -202,27 +222,43 @@ describe('refused runs', () => {
     );
     expect((await run.exited).code).toBe(65);
     expect(run.logs()).toContainEqual(
-      expect.objectContaining({ code: 'INPUT_REFUSED', msg: `input s3://${t.inBucket}/jobs/big.dat refused: is 4096 bytes, over the limit of 1024` }),
+      expect.objectContaining({
+        code: 'INPUT_REFUSED',
+        msg: `input s3://${t.inBucket}/jobs/big.dat refused: is 4096 bytes, over the limit of 1024`,
+      }),
     );
   }, 120_000);
 
   it.each([
     ['a .. segment', 'jobs/../other/x', /\.\. segment/],
     ['an encoded slash', 'jobs/..%2Fother%2Fx', /percent-encoded slash/],
-  ])('refuses %s in an input key before touching S3 (exit 78)', async (_what, key, reason) => {
-    const t = await setUp();
-    const run = startRunner(
-      t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: randomUUID(), APP_BIN: '/bin/true', SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/${key}` }),
-    );
-    expect((await run.exited).code).toBe(78);
-    expect(run.stderr).toMatch(reason);
-    expect(run.stderr).toMatch(/^spotjobs-batch-runner: invalid batch-runner configuration:\n {2}SPOTJOBS_INPUT_URI: /);
-  }, 60_000);
+  ])(
+    'refuses %s in an input key before touching S3 (exit 78)',
+    async (_what, key, reason) => {
+      const t = await setUp();
+      const run = startRunner(
+        t.env({
+          EXEC_TYPE: 'batch',
+          AWS_BATCH_JOB_ID: randomUUID(),
+          APP_BIN: '/bin/true',
+          SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/${key}`,
+        }),
+      );
+      expect((await run.exited).code).toBe(78);
+      expect(run.stderr).toMatch(reason);
+      expect(run.stderr).toMatch(
+        /^spotjobs-batch-runner: invalid batch-runner configuration:\n {2}SPOTJOBS_INPUT_URI: /,
+      );
+    },
+    60_000,
+  );
 
   it('reports an APP_BIN that does not exist as 127, with time.log uploaded', async () => {
     const t = await setUp();
     const jobId = randomUUID();
-    const run = startRunner(t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, APP_BIN: '/nonexistent/simest' }));
+    const run = startRunner(
+      t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, APP_BIN: '/nonexistent/simest' }),
+    );
     expect((await run.exited).code).toBe(127);
     const timeLog = await readObject(s3(), t.outBucket, `results/${jobId}/time.log`);
     expect(timeLogField(timeLog, 'status')).toBe('failed: cannot run /nonexistent/simest: not found');
@@ -263,7 +299,9 @@ while true; do i=$((i+1)); sleep 0.1; done
     while (!run.stdout.includes('started')) await new Promise((resolve) => setTimeout(resolve, 20));
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(99);
-    expect(await readObject(s3(), t.outBucket, `results/${jobId}/partial.txt`)).toMatch(/^partial at step \d+\n$/);
+    expect(await readObject(s3(), t.outBucket, `results/${jobId}/partial.txt`)).toMatch(
+      /^partial at step \d+\n$/,
+    );
     const timeLog = await readObject(s3(), t.outBucket, `results/${jobId}/time.log`);
     expect(timeLogField(timeLog, 'exit_code')).toBe('99');
     expect(timeLogField(timeLog, 'app_exit_code')).toBe('0');
@@ -272,7 +310,10 @@ while true; do i=$((i+1)); sleep 0.1; done
 
   it('kills an app that ignores SIGTERM after the grace period, and still uploads', async () => {
     const t = await setUp();
-    const app = await t.script('app.sh', "#!/bin/sh\ntrap '' TERM\necho stubborn\nwhile true; do sleep 0.1; done\n");
+    const app = await t.script(
+      'app.sh',
+      "#!/bin/sh\ntrap '' TERM\necho stubborn\nwhile true; do sleep 0.1; done\n",
+    );
     const jobId = randomUUID();
     const run = startRunner(
       t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, APP_BIN: app, SPOTJOBS_TERM_GRACE_SECONDS: '1' }),
@@ -292,9 +333,16 @@ it('runs through the bin/spotjobs-batch-runner launcher reached by a symlink', a
   await symlink(RUNNER_BIN, link);
   const jobId = randomUUID();
   const run = startRunner(
-    t.env({ SPOTJOBS_NODE: process.execPath, AWS_BATCH_JOB_ID: jobId, APP_BIN: '/bin/sh', APP_PARAMS: '["-c", "exit 7"]' }),
+    t.env({
+      SPOTJOBS_NODE: process.execPath,
+      AWS_BATCH_JOB_ID: jobId,
+      APP_BIN: '/bin/sh',
+      APP_PARAMS: '["-c", "exit 7"]',
+    }),
     { command: link, args: [] },
   );
   expect((await run.exited).code).toBe(7);
-  expect(timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'exit_code')).toBe('7');
+  expect(timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'exit_code')).toBe(
+    '7',
+  );
 }, 60_000);

@@ -25,25 +25,35 @@ interface SecretsStandIn {
 
 async function startSecretsStandIn(): Promise<SecretsStandIn> {
   const calls: SecretsStandIn['calls'] = [];
-  const server: Server = createServer(async (req, res) => {
+  // The two read calls, answered as the services do (AWS JSON 1.1, errors as `__type`).
+  const answerFor = (target: string, body: Record<string, unknown>): [number, object] => {
+    if (target === 'AmazonSSM.GetParameter' && body.Name === '/jobs/zip')
+      return [
+        200,
+        { Parameter: { Name: '/jobs/zip', Type: 'SecureString', Value: ZIP_PASSWORD, Version: 1 } },
+      ];
+    if (target === 'secretsmanager.GetSecretValue' && body.SecretId === 'prod/db')
+      return [200, { Name: 'prod/db', SecretString: JSON.stringify({ user: 'app', password: DB_PASSWORD }) }];
+    if (target === 'secretsmanager.GetSecretValue' && body.SecretId === 'mnp/shared')
+      return [200, { Name: 'mnp/shared', SecretString: RENDEZVOUS_SECRET }];
+    if (target === 'AmazonSSM.GetParameter')
+      return [400, { __type: 'ParameterNotFound', message: `Parameter ${String(body.Name)} not found.` }];
+    return [
+      400,
+      { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
+    ];
+  };
+  const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
-    calls.push({ target, body });
-    const answer = (status: number, json: object) => {
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+      calls.push({ target, body });
+      const [status, json] = answerFor(target, body);
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify(json));
-    };
-    if (target === 'AmazonSSM.GetParameter' && body.Name === '/jobs/zip')
-      return answer(200, { Parameter: { Name: '/jobs/zip', Type: 'SecureString', Value: ZIP_PASSWORD, Version: 1 } });
-    if (target === 'secretsmanager.GetSecretValue' && body.SecretId === 'prod/db')
-      return answer(200, { Name: 'prod/db', SecretString: JSON.stringify({ user: 'app', password: DB_PASSWORD }) });
-    if (target === 'secretsmanager.GetSecretValue' && body.SecretId === 'mnp/shared')
-      return answer(200, { Name: 'mnp/shared', SecretString: RENDEZVOUS_SECRET });
-    if (target === 'AmazonSSM.GetParameter')
-      return answer(400, { __type: 'ParameterNotFound', message: `Parameter ${String(body.Name)} not found.` });
-    answer(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -117,7 +127,8 @@ tr '\\0' '\\n' < /proc/$$/cmdline > "$TMP_OUTPUT_DIR/cmdline.txt"
     expect(run.stdout).toBe('zip password is ***\n');
     expect(run.stderr).toContain('db password is ***\n');
     const everything = [run.stdout, run.stderr];
-    for (const key of await listKeys(t.s3, t.outBucket, prefix)) everything.push(await readObject(t.s3, t.outBucket, key));
+    for (const key of await listKeys(t.s3, t.outBucket, prefix))
+      everything.push(await readObject(t.s3, t.outBucket, key));
     for (const text of everything) {
       expect(text).not.toContain(ZIP_PASSWORD);
       expect(text).not.toContain(DB_PASSWORD);
@@ -148,7 +159,9 @@ tr '\\0' '\\n' < /proc/$$/cmdline > "$TMP_OUTPUT_DIR/cmdline.txt"
     expect(run.logs()).toContainEqual(
       expect.objectContaining({
         code: 'SECRET_RESOLUTION',
-        msg: expect.stringMatching(/^cannot start the run: APP_SECRET_GONE: cannot resolve ssm:\/jobs\/gone: ParameterNotFound/),
+        msg: expect.stringMatching(
+          /^cannot start the run: APP_SECRET_GONE: cannot resolve ssm:\/jobs\/gone: ParameterNotFound/,
+        ),
       }),
     );
   }, 60_000);
@@ -185,11 +198,13 @@ tr '\\0' '\\n' < /proc/$$/cmdline > "$TMP_OUTPUT_DIR/cmdline.txt"
       APP_BIN: '/bin/true',
     });
     expect((await stray.exited).code).toBe(69);
-    expect(stray.logs()).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/wrong rendezvous token/) }));
+    expect(stray.logs()).toContainEqual(
+      expect.objectContaining({ msg: expect.stringMatching(/wrong rendezvous token/) }),
+    );
     expect((await main.exited).code).toBe(69);
     expect(main.stderr).not.toContain(RENDEZVOUS_SECRET);
-    expect(await readFile(join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'), 'utf8')).toMatch(
-      /did not join/,
-    );
+    expect(
+      await readFile(join(job.root, 'node-0', `spotjobs-${job.jobId}`, 'output', 'time.log'), 'utf8'),
+    ).toMatch(/did not join/);
   }, 60_000);
 });

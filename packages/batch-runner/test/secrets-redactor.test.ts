@@ -12,7 +12,9 @@ async function through(redactor: Redactor, chunks: Array<string | Buffer>): Prom
 describe('Redactor', () => {
   it('hides every occurrence, longest secret first', () => {
     const redactor = new Redactor(['abc', 'abcdef', '']);
-    expect(redactor.redact('x abcdef y abc abcabc')).toBe(`x ${REDACTED} y ${REDACTED} ${REDACTED}${REDACTED}`);
+    expect(redactor.redact('x abcdef y abc abcabc')).toBe(
+      `x ${REDACTED} y ${REDACTED} ${REDACTED}${REDACTED}`,
+    );
     expect(new Redactor([]).active).toBe(false);
   });
 
@@ -51,7 +53,11 @@ describe('Redactor', () => {
 
   it('keeps multi-byte characters whole when a write splits them', async () => {
     const bytes = Buffer.from('héllo wörld s3cret ✓\n');
-    const out = await through(new Redactor(['s3cret']), [bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9)]);
+    const out = await through(new Redactor(['s3cret']), [
+      bytes.subarray(0, 2),
+      bytes.subarray(2, 9),
+      bytes.subarray(9),
+    ]);
     expect(out.join('')).toBe(`héllo wörld ${REDACTED} ✓\n`);
   });
 });

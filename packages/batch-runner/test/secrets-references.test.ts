@@ -23,13 +23,24 @@ describe('secret references', () => {
   });
 
   it('refuses plain values and malformed references', () => {
-    for (const value of ['hunter2', '', 'ssm:relative', 'ssm:/a b', 'secretsmanager:', 'arn:aws:s3:::bucket/key', 'secretsmanager:x#a#b', 'secretsmanager:x#bad key']) {
+    for (const value of [
+      'hunter2',
+      '',
+      'ssm:relative',
+      'ssm:/a b',
+      'secretsmanager:',
+      'arn:aws:s3:::bucket/key',
+      'secretsmanager:x#a#b',
+      'secretsmanager:x#bad key',
+    ]) {
       expect(parseSecretReference(value), value).toHaveProperty('problem');
     }
   });
 
   it('describes a reference without revealing anything', () => {
-    expect(describeSecretReference({ service: 'secretsmanager', secretId: 'app', jsonKey: 'pw' })).toBe('secretsmanager:app#pw');
+    expect(describeSecretReference({ service: 'secretsmanager', secretId: 'app', jsonKey: 'pw' })).toBe(
+      'secretsmanager:app#pw',
+    );
     expect(describeSecretReference({ service: 'ssm', parameterName: '/x' })).toBe('ssm:/x');
   });
 });

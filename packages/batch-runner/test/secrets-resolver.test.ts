@@ -34,7 +34,11 @@ describe('resolveSecrets', () => {
       ]),
       resolver,
     );
-    expect(Object.fromEntries(values)).toEqual({ APP_SECRET_ZIP: 'zip-pass', APP_SECRET_ZIP_AGAIN: 'zip-pass', APP_SECRET_DB: 'db-pass' });
+    expect(Object.fromEntries(values)).toEqual({
+      APP_SECRET_ZIP: 'zip-pass',
+      APP_SECRET_ZIP_AGAIN: 'zip-pass',
+      APP_SECRET_DB: 'db-pass',
+    });
     expect(resolver.calls.sort()).toEqual(['/zip', 'prod']);
   });
 
@@ -73,32 +77,46 @@ describe('AwsSecretResolver', () => {
   it('reads SSM parameters with decryption', async () => {
     const { resolver, sent } = stubs({ ssm: { Parameter: { Value: 'p@ss' } } });
     await expect(resolver.resolve({ service: 'ssm', parameterName: '/jobs/zip' })).resolves.toBe('p@ss');
-    expect(sent).toEqual([{ name: 'GetParameterCommand', input: { Name: '/jobs/zip', WithDecryption: true } }]);
+    expect(sent).toEqual([
+      { name: 'GetParameterCommand', input: { Name: '/jobs/zip', WithDecryption: true } },
+    ]);
   });
 
   it('reads Secrets Manager strings, binaries and one field of a JSON secret', async () => {
     const plain = stubs({ secretsManager: { SecretString: 'whole' } });
-    await expect(plain.resolver.resolve({ service: 'secretsmanager', secretId: 'app' })).resolves.toBe('whole');
+    await expect(plain.resolver.resolve({ service: 'secretsmanager', secretId: 'app' })).resolves.toBe(
+      'whole',
+    );
     expect(plain.sent).toEqual([{ name: 'GetSecretValueCommand', input: { SecretId: 'app' } }]);
     const binary = stubs({ secretsManager: { SecretBinary: new TextEncoder().encode('bytes') } });
-    await expect(binary.resolver.resolve({ service: 'secretsmanager', secretId: 'bin' })).resolves.toBe('bytes');
-    const json = stubs({ secretsManager: { SecretString: '{"user":"u","password":"p4ss","port":5432}' } });
-    await expect(json.resolver.resolve({ service: 'secretsmanager', secretId: 'db', jsonKey: 'password' })).resolves.toBe('p4ss');
-    await expect(json.resolver.resolve({ service: 'secretsmanager', secretId: 'db', jsonKey: 'port' })).resolves.toBe('5432');
-    await expect(json.resolver.resolve({ service: 'secretsmanager', secretId: 'db', jsonKey: 'missing' })).rejects.toThrow(
-      'secretsmanager:db#missing has no field missing',
+    await expect(binary.resolver.resolve({ service: 'secretsmanager', secretId: 'bin' })).resolves.toBe(
+      'bytes',
     );
+    const json = stubs({ secretsManager: { SecretString: '{"user":"u","password":"p4ss","port":5432}' } });
+    await expect(
+      json.resolver.resolve({ service: 'secretsmanager', secretId: 'db', jsonKey: 'password' }),
+    ).resolves.toBe('p4ss');
+    await expect(
+      json.resolver.resolve({ service: 'secretsmanager', secretId: 'db', jsonKey: 'port' }),
+    ).resolves.toBe('5432');
+    await expect(
+      json.resolver.resolve({ service: 'secretsmanager', secretId: 'db', jsonKey: 'missing' }),
+    ).rejects.toThrow('secretsmanager:db#missing has no field missing');
   });
 
   it('never quotes a secret that is not JSON when a key is asked for', async () => {
     const { resolver } = stubs({ secretsManager: { SecretString: 'not-json-s3cr3t' } });
-    const error = await resolver.resolve({ service: 'secretsmanager', secretId: 'x', jsonKey: 'k' }).catch((e: Error) => e);
+    const error = await resolver
+      .resolve({ service: 'secretsmanager', secretId: 'x', jsonKey: 'k' })
+      .catch((e: Error) => e);
     expect(String(error)).toContain('is not a JSON object');
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain('s3cr3t');
   });
 
   it('passes the service error name on (access denied, not found)', async () => {
-    const denied = Object.assign(new Error('User is not authorized to perform ssm:GetParameter'), { name: 'AccessDeniedException' });
+    const denied = Object.assign(new Error('User is not authorized to perform ssm:GetParameter'), {
+      name: 'AccessDeniedException',
+    });
     const { resolver } = stubs({ fail: denied });
     await expect(resolver.resolve({ service: 'ssm', parameterName: '/x' })).rejects.toThrow(
       'AccessDeniedException: User is not authorized to perform ssm:GetParameter',

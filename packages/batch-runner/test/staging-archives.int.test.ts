@@ -23,7 +23,11 @@ async function workspace() {
 
 const limits = { maxBytes: 1024 * 1024, maxEntries: 100 };
 
-async function pack(kind: ArchiveKind, entries: readonly TestEntry[], deflate = false): Promise<{ file: string; out: string }> {
+async function pack(
+  kind: ArchiveKind,
+  entries: readonly TestEntry[],
+  deflate = false,
+): Promise<{ file: string; out: string }> {
   const root = await workspace();
   const file = join(root, `archive.${kind}`);
   if (kind === 'zip') await writeZip(file, entries, deflate);
@@ -92,9 +96,9 @@ describe.each(formats)('%s archives', (kind) => {
       kind,
       Array.from({ length: 12 }, (_, i) => ({ name: `f${i}`, body: 'x' })),
     );
-    await expect(extractArchive(many.file, kind, many.out, 's3://b/in/many', { maxBytes: 1024, maxEntries: 10 })).rejects.toThrow(
-      /more than 10 entries/,
-    );
+    await expect(
+      extractArchive(many.file, kind, many.out, 's3://b/in/many', { maxBytes: 1024, maxEntries: 10 }),
+    ).rejects.toThrow(/more than 10 entries/);
   });
 
   it('refuse duplicate paths and special files', async () => {
@@ -102,9 +106,13 @@ describe.each(formats)('%s archives', (kind) => {
       { name: 'a.txt', body: '1' },
       { name: 'a.txt', body: '2' },
     ]);
-    await expect(extractArchive(twice.file, kind, twice.out, 's3://b/in/t', limits)).rejects.toThrow(/the path appears twice/);
+    await expect(extractArchive(twice.file, kind, twice.out, 's3://b/in/t', limits)).rejects.toThrow(
+      /the path appears twice/,
+    );
     const fifo = await pack(kind, [{ name: 'pipe', type: 'fifo' }]);
-    await expect(extractArchive(fifo.file, kind, fifo.out, 's3://b/in/f', limits)).rejects.toThrow(/not unpacked/);
+    await expect(extractArchive(fifo.file, kind, fifo.out, 's3://b/in/f', limits)).rejects.toThrow(
+      /not unpacked/,
+    );
     expect(await readdir(fifo.out).catch(() => [])).toEqual([]);
   });
 });
@@ -114,7 +122,9 @@ it('refuses hard links in tar archives', async () => {
     { name: 'a', body: 'x' },
     { name: 'b', type: 'link', target: 'a' },
   ]);
-  await expect(extractArchive(file, 'tar', out, 's3://b/in/h', limits)).rejects.toThrow(/link entries are not unpacked/);
+  await expect(extractArchive(file, 'tar', out, 's3://b/in/h', limits)).rejects.toThrow(
+    /link entries are not unpacked/,
+  );
 });
 
 it('calls a corrupt archive unreadable', async () => {
@@ -123,9 +133,9 @@ it('calls a corrupt archive unreadable', async () => {
   await writeTar(file, [{ name: 'a', body: 'x' }], true);
   const bytes = await readFile(file);
   await import('node:fs/promises').then((fs) => fs.writeFile(file, bytes.subarray(0, bytes.length - 8)));
-  await expect(extractArchive(file, 'tar.gz', join(root, 'out'), 's3://b/in/junk.tgz', limits)).rejects.toThrow(
-    /not a readable tar.gz archive/,
-  );
+  await expect(
+    extractArchive(file, 'tar.gz', join(root, 'out'), 's3://b/in/junk.tgz', limits),
+  ).rejects.toThrow(/not a readable tar.gz archive/);
   await import('node:fs/promises').then((fs) => fs.writeFile(file, 'PK not really'));
   await expect(extractArchive(file, 'zip', join(root, 'out2'), 's3://b/in/junk.zip', limits)).rejects.toThrow(
     /not a readable zip archive/,

@@ -59,7 +59,12 @@ describe('stageInputs (in-memory buckets)', () => {
     await s3.bucket('jobs-in').put('home/alice/run.sh', 'x');
     await s3.bucket('jobs-in').put('home/bob/secret.tar', 'x');
     const err = await refusal(
-      stageInputs(plan({ extras: [{ bucket: 'jobs-in', key: 'home/bob/secret.tar' }] }), inputDir(), s3.blobsFor, recordingLogger()),
+      stageInputs(
+        plan({ extras: [{ bucket: 'jobs-in', key: 'home/bob/secret.tar' }] }),
+        inputDir(),
+        s3.blobsFor,
+        recordingLogger(),
+      ),
     );
     expect(err.message).toBe(
       "input s3://jobs-in/home/bob/secret.tar refused: outside this job's input prefixes (s3://jobs-in/home/alice/)",
@@ -72,7 +77,12 @@ describe('stageInputs (in-memory buckets)', () => {
     const s3 = memoryBuckets();
     for (const key of ['home/alice/../bob/x', 'home/alice/..%2Fbob%2Fx', 'home/alice/%2e%2e/bob']) {
       const err = await refusal(
-        stageInputs(plan({ trigger: { location: { bucket: 'jobs-in', key } } }), inputDir(), s3.blobsFor, recordingLogger()),
+        stageInputs(
+          plan({ trigger: { location: { bucket: 'jobs-in', key } } }),
+          inputDir(),
+          s3.blobsFor,
+          recordingLogger(),
+        ),
       );
       expect(err.input).toBe(`s3://jobs-in/${key}`);
     }
@@ -83,7 +93,9 @@ describe('stageInputs (in-memory buckets)', () => {
     const bucket = s3.bucket('jobs-in');
     await bucket.put('home/alice/run.sh', Buffer.alloc(2048));
     const big = await refusal(stageInputs(plan({}), inputDir(), s3.blobsFor, recordingLogger()));
-    expect(big.message).toBe('input s3://jobs-in/home/alice/run.sh refused: is 2048 bytes, over the limit of 1024');
+    expect(big.message).toBe(
+      'input s3://jobs-in/home/alice/run.sh refused: is 2048 bytes, over the limit of 1024',
+    );
     expect(bucket.gets).toEqual([]);
     bucket.headSize.set('home/alice/run.sh', 10); // replaced by a bigger object after the HEAD
     const dir = inputDir();
@@ -93,9 +105,13 @@ describe('stageInputs (in-memory buckets)', () => {
 
   it('refuses a missing object, a changed ETag and two inputs with one name', async () => {
     const s3 = memoryBuckets();
-    expect((await refusal(stageInputs(plan({}), inputDir(), s3.blobsFor, recordingLogger()))).message).toMatch(/does not exist/);
+    expect(
+      (await refusal(stageInputs(plan({}), inputDir(), s3.blobsFor, recordingLogger()))).message,
+    ).toMatch(/does not exist/);
     await s3.bucket('jobs-in').put('home/alice/run.sh', 'abc');
-    const changed = plan({ trigger: { location: { bucket: 'jobs-in', key: 'home/alice/run.sh' }, etag: '"etag-999"' } });
+    const changed = plan({
+      trigger: { location: { bucket: 'jobs-in', key: 'home/alice/run.sh' }, etag: '"etag-999"' },
+    });
     expect((await refusal(stageInputs(changed, inputDir(), s3.blobsFor, recordingLogger()))).message).toMatch(
       /changed since the job was submitted/,
     );
@@ -116,9 +132,16 @@ describe('stageInputs (in-memory buckets)', () => {
     await s3.bucket('jobs-in').put('home/alice/deps.tar.gz', 'this is not gzip');
     const dir = inputDir();
     const err = await refusal(
-      stageInputs(plan({ extras: [{ bucket: 'jobs-in', key: 'home/alice/deps.tar.gz' }] }), dir, s3.blobsFor, recordingLogger()),
+      stageInputs(
+        plan({ extras: [{ bucket: 'jobs-in', key: 'home/alice/deps.tar.gz' }] }),
+        dir,
+        s3.blobsFor,
+        recordingLogger(),
+      ),
     );
-    expect(err.message).toMatch(/^input s3:\/\/jobs-in\/home\/alice\/deps.tar.gz refused: not a readable tar.gz archive/);
+    expect(err.message).toMatch(
+      /^input s3:\/\/jobs-in\/home\/alice\/deps.tar.gz refused: not a readable tar.gz archive/,
+    );
     expect((await readdir(dir)).filter((name) => name.startsWith('.download'))).toEqual([]);
   });
 });

@@ -29,9 +29,15 @@ describe('input keys', () => {
 
 describe('s3:// URIs and prefixes', () => {
   it('parses objects and folders', () => {
-    expect(parseS3Uri('s3://jobs-in/input/run.sh')).toEqual({ location: { bucket: 'jobs-in', key: 'input/run.sh' } });
-    expect(parseS3Uri('s3://jobs-in/out/', { allowPrefix: true })).toEqual({ location: { bucket: 'jobs-in', key: 'out/' } });
-    expect(parseS3Uri('s3://jobs-in', { allowPrefix: true })).toEqual({ location: { bucket: 'jobs-in', key: '' } });
+    expect(parseS3Uri('s3://jobs-in/input/run.sh')).toEqual({
+      location: { bucket: 'jobs-in', key: 'input/run.sh' },
+    });
+    expect(parseS3Uri('s3://jobs-in/out/', { allowPrefix: true })).toEqual({
+      location: { bucket: 'jobs-in', key: 'out/' },
+    });
+    expect(parseS3Uri('s3://jobs-in', { allowPrefix: true })).toEqual({
+      location: { bucket: 'jobs-in', key: '' },
+    });
     expect(parseS3Uri('s3://jobs-in/out/')).toHaveProperty('problem');
     expect(parseS3Uri('https://jobs-in.s3.amazonaws.com/x')).toHaveProperty('problem');
     expect(parseS3Uri('s3://a..b/x')).toHaveProperty('problem');
@@ -43,7 +49,10 @@ describe('s3:// URIs and prefixes', () => {
     expect(isUnderPrefixes({ bucket: 'b-1', key: 'home/alice2/run.sh' }, prefixes)).toBe(false);
     expect(isUnderPrefixes({ bucket: 'b-1', key: 'home/bob/run.sh' }, prefixes)).toBe(false);
     expect(isUnderPrefixes({ bucket: 'b-2', key: 'home/alice/run.sh' }, prefixes)).toBe(false);
-    expect(folderOf({ bucket: 'b-1', key: 'home/alice/run.sh' })).toEqual({ bucket: 'b-1', key: 'home/alice/' });
+    expect(folderOf({ bucket: 'b-1', key: 'home/alice/run.sh' })).toEqual({
+      bucket: 'b-1',
+      key: 'home/alice/',
+    });
   });
 
   it('recognises archives by suffix and names their folder', () => {

@@ -1,7 +1,7 @@
-import { RendezvousError } from '../run/runner-errors.ts';
-import type { RunOutcome, RunSession } from '../run/run-session.ts';
-import { startApp } from '../run/app-process.ts';
 import { appEnvironment, appPaths } from '../run/app-command.ts';
+import { startApp } from '../run/app-process.ts';
+import type { RunOutcome, RunSession } from '../run/run-session.ts';
+import { RendezvousError } from '../run/runner-errors.ts';
 import { nodeAddress, nodeSlots } from './node-identity.ts';
 import { RendezvousClient } from './rendezvous-client.ts';
 import { rendezvousToken } from './rendezvous-token.ts';
@@ -33,7 +33,10 @@ export async function runChildNode(session: RunSession): Promise<number> {
   let command: string[] = [];
   try {
     const identity = {
-      address: nodeAddress({ override: config.node.address, interfaceName: config.node.interfaceName }, deps.identitySources),
+      address: nodeAddress(
+        { override: config.node.address, interfaceName: config.node.interfaceName },
+        deps.identitySources,
+      ),
       slots: nodeSlots({ override: config.node.slots }, deps.identitySources),
     };
     session.identity = identity;
@@ -60,7 +63,10 @@ export async function runChildNode(session: RunSession): Promise<number> {
       told = true;
       return await session.finish({ exitCode: joined.exitCode, status: joined.reason, command: [] });
     }
-    logger.info({ mainAddress: config.node.mainAddress, ...identity }, 'joined the main node; waiting for the job to end');
+    logger.info(
+      { mainAddress: config.node.mainAddress, ...identity },
+      'joined the main node; waiting for the job to end',
+    );
     const paths = appPaths(session.workspace, inputFile, false);
     const helper = config.app.childCommand.length > 0 ? await startChildCommand(session, paths) : undefined;
     command = helper?.command ?? [];
@@ -70,7 +76,10 @@ export async function runChildNode(session: RunSession): Promise<number> {
         mainGoneMs: config.rendezvous.mainGoneMs,
         signal: deps.terminated,
       });
-      logger.info({ exitCode: done.exitCode, ...(done.reason ? { reason: done.reason } : {}) }, 'the main node finished');
+      logger.info(
+        { exitCode: done.exitCode, ...(done.reason ? { reason: done.reason } : {}) },
+        'the main node finished',
+      );
       outcome = { exitCode: done.exitCode, status: done.reason ?? 'completed', command };
     } finally {
       if (helper) await helper.app.terminate(config.termination.graceMs);

@@ -20,7 +20,9 @@ import { rendezvousToken } from './rendezvous-token.ts';
  */
 export async function runMainNode(session: RunSession): Promise<number> {
   const { config, logger } = session;
-  const children = Array.from({ length: config.node.count }, (_, i) => i).filter((i) => i !== config.node.index);
+  const children = Array.from({ length: config.node.count }, (_, i) => i).filter(
+    (i) => i !== config.node.index,
+  );
   let server: RendezvousServer | undefined;
   let outcome: RunOutcome;
   try {
@@ -40,7 +42,10 @@ export async function runMainNode(session: RunSession): Promise<number> {
       donePollMs: config.rendezvous.donePollMs,
       logger,
     });
-    logger.info({ address: identity.address, port: server.port, children: children.length }, 'rendezvous open');
+    logger.info(
+      { address: identity.address, port: server.port, children: children.length },
+      'rendezvous open',
+    );
     const waiting = server.waitForChildren(config.rendezvous.joinTimeoutMs, session.deps.terminated);
     waiting.catch(() => {}); // awaited below, after staging
     const inputFile = await session.stage();
@@ -48,7 +53,10 @@ export async function runMainNode(session: RunSession): Promise<number> {
     await writeFile(session.workspace.hostfile, formatHostfile(identity, joined));
     logger.info({ nodes: joined.length + 1 }, 'all nodes joined; hostfile written');
     const paths = appPaths(session.workspace, inputFile, true);
-    outcome = await session.runApp(appCommand(config, paths), appEnvironment(config, session.secretValues, paths));
+    outcome = await session.runApp(
+      appCommand(config, paths),
+      appEnvironment(config, session.secretValues, paths),
+    );
   } catch (err) {
     outcome = session.failureOutcome(err);
   }

@@ -53,7 +53,10 @@ export function nodeAddress(
  * nodeSlots({}, { devices: () => ['nvidia0', 'nvidia1', 'nvidiactl'] }); // 2
  * ```
  */
-export function nodeSlots(options: { override?: number | undefined }, sources: NodeIdentitySources = {}): number {
+export function nodeSlots(
+  options: { override?: number | undefined },
+  sources: NodeIdentitySources = {},
+): number {
   if (options.override) return options.override;
   let devices: string[] = [];
   try {

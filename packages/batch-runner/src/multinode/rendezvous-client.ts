@@ -16,7 +16,9 @@ export interface RendezvousClientOptions {
 }
 
 /** The main node's answer to a registration. */
-export type JoinOutcome = { readonly joined: true } | { readonly joined: false; readonly exitCode: number; readonly reason: string };
+export type JoinOutcome =
+  | { readonly joined: true }
+  | { readonly joined: false; readonly exitCode: number; readonly reason: string };
 
 // While the main node is unreachable after joining, ask again this often.
 const UNREACHABLE_RETRY_MS = 200;
@@ -84,10 +86,16 @@ export class RendezvousClient {
         if (err instanceof RendezvousError || options.signal?.aborted) throw err;
         lastProblem = describeNetworkError(err);
       }
-      const wait = Math.min(backoffDelayMs(attempt, this.#options.backoff ?? registrationBackoff), deadline - performance.now());
+      const wait = Math.min(
+        backoffDelayMs(attempt, this.#options.backoff ?? registrationBackoff),
+        deadline - performance.now(),
+      );
       if (wait > 0) await delay(wait, undefined, { signal: options.signal });
       if (attempt === 1 || attempt % 10 === 0)
-        this.#options.logger.info({ attempt, mainAddress: this.#options.mainAddress, problem: lastProblem }, 'main node not reachable yet; retrying');
+        this.#options.logger.info(
+          { attempt, mainAddress: this.#options.mainAddress, problem: lastProblem },
+          'main node not reachable yet; retrying',
+        );
     }
     throw new RendezvousError(
       `main node ${this.#options.mainAddress}:${this.#options.port} did not accept node ${this.#options.node} within ${Math.round(options.timeoutMs / 1000)} s (last: ${lastProblem})`,
@@ -145,10 +153,18 @@ export class RendezvousClient {
 
   /** Tells the main node this child is done (best effort: a few quick tries, never throws). */
   async reportFinished(exitCode: number, error?: string): Promise<boolean> {
-    const body = JSON.stringify({ node: this.#options.node, exitCode, ...(error ? { error: error.slice(0, 2000) } : {}) });
+    const body = JSON.stringify({
+      node: this.#options.node,
+      exitCode,
+      ...(error ? { error: error.slice(0, 2000) } : {}),
+    });
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const res = await this.#fetch(RendezvousPaths.finished, { method: 'POST', body, signal: AbortSignal.timeout(2000) });
+        const res = await this.#fetch(RendezvousPaths.finished, {
+          method: 'POST',
+          body,
+          signal: AbortSignal.timeout(2000),
+        });
         await res.body?.cancel();
         if (res.ok) return true;
       } catch {

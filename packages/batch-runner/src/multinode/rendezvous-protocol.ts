@@ -48,7 +48,11 @@ export type FinishedReport = z.infer<typeof finishedSchema>;
 /** The answer to a `done` poll. */
 export const doneAnswerSchema = z.union([
   z.object({ done: z.literal(false) }),
-  z.object({ done: z.literal(true), exitCode: z.number().int().min(0).max(255), reason: z.string().optional() }),
+  z.object({
+    done: z.literal(true),
+    exitCode: z.number().int().min(0).max(255),
+    reason: z.string().optional(),
+  }),
 ]);
 export type DoneAnswer = z.infer<typeof doneAnswerSchema>;
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '@spotjobs/core';
 import { RendezvousError } from '../run/runner-errors.ts';
 import type { NodeIdentity } from './node-identity.ts';
@@ -12,6 +12,9 @@ import {
   registrationSchema,
 } from './rendezvous-protocol.ts';
 import { carriesToken } from './rendezvous-token.ts';
+
+// How long the main node waits, after the last report, for children to hang up.
+const HANG_UP_WAIT_MS = 5000;
 
 export interface RendezvousServerOptions {
   /** Address to listen on (the main node's own address). */
@@ -51,6 +54,8 @@ export class RendezvousServer {
   readonly #options: RendezvousServerOptions;
   readonly #joined = new Map<number, JoinedNode>();
   readonly #finished = new Set<number>();
+  /** Connections of children that reported, open until the child process is gone. */
+  readonly #leaving = new Set<Socket>();
   readonly #pollers = new Set<(answer: DoneAnswer) => void>();
   readonly #changed = new EventTarget();
   #closedToJoins = false;
@@ -130,13 +135,21 @@ export class RendezvousServer {
   }
 
   /**
-   * After `finish`: waits until every joined child reported it finished, or `timeoutMs`;
-   * returns the children that did not report.
+   * After `finish`: waits until every joined child reported it finished and then hung up (its
+   * process is gone, so the kernel closed its connection), or `timeoutMs`; returns the
+   * children that did not report. The main node exiting last keeps Batch from stopping a child
+   * that is still winding down.
    */
   async waitForChildrenFinished(timeoutMs: number): Promise<number[]> {
-    const deadline = performance.now() + timeoutMs;
+    let deadline = performance.now() + timeoutMs;
     const pending = () => [...this.#joined.keys()].filter((node) => !this.#finished.has(node));
-    while (pending().length > 0) {
+    let reported = false;
+    while (pending().length > 0 || this.#leaving.size > 0) {
+      if (!reported && pending().length === 0) {
+        // Everyone reported; a child still exiting gets a few seconds, not the whole budget.
+        reported = true;
+        deadline = Math.min(deadline, performance.now() + HANG_UP_WAIT_MS);
+      }
       const left = deadline - performance.now();
       if (left <= 0) break;
       await this.#nextChange(left);
@@ -176,19 +189,25 @@ export class RendezvousServer {
     const url = new URL(req.url ?? '/', 'http://rendezvous');
     if (!carriesToken(req.headers.authorization, this.#options.token)) {
       // A node of another job (or attempt) or a stray host: refused and logged, never counted.
-      this.#options.logger.warn({ from: req.socket.remoteAddress, path: url.pathname }, 'rendezvous request with a wrong token');
-      return reply(res, 401, { error: 'wrong rendezvous token (another job or attempt?)' });
-    }
-    if (req.method === 'POST' && url.pathname === RendezvousPaths.register) return void this.#register(req, res);
-    if (req.method === 'GET' && url.pathname === RendezvousPaths.done) return this.#poll(url, res);
-    if (req.method === 'POST' && url.pathname === RendezvousPaths.finished) return void this.#finishedReport(req, res);
-    reply(res, 404, { error: 'not found' });
+      this.#options.logger.warn(
+        { from: req.socket.remoteAddress, path: url.pathname },
+        'rendezvous request with a wrong token',
+      );
+      reply(res, 401, { error: 'wrong rendezvous token (another job or attempt?)' });
+    } else if (req.method === 'POST' && url.pathname === RendezvousPaths.register) {
+      this.#register(req, res).catch((err: unknown) => broken(res, err));
+    } else if (req.method === 'GET' && url.pathname === RendezvousPaths.done) {
+      this.#poll(url, res);
+    } else if (req.method === 'POST' && url.pathname === RendezvousPaths.finished) {
+      this.#finishedReport(req, res).catch((err: unknown) => broken(res, err));
+    } else reply(res, 404, { error: 'not found' });
   }
 
   async #register(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJson(req);
     const parsed = registrationSchema.safeParse(body);
-    if (!parsed.success) return reply(res, 400, { error: `bad registration: ${parsed.error.issues[0]?.message}` });
+    if (!parsed.success)
+      return reply(res, 400, { error: `bad registration: ${parsed.error.issues[0]?.message}` });
     const { node, address, slots, failure } = parsed.data;
     if (!this.#options.children.includes(node))
       return reply(res, 400, { error: `node ${node} is not a child node of this job` });
@@ -200,7 +219,9 @@ export class RendezvousServer {
       this.#changed.dispatchEvent(new Event('change'));
       return reply(res, 200, { joined: false });
     }
-    const clash = [...this.#joined.values()].find((other) => other.address === address && other.node !== node);
+    const clash = [...this.#joined.values()].find(
+      (other) => other.address === address && other.node !== node,
+    );
     if (clash)
       return reply(res, 409, { error: `address ${address} is already registered by node ${clash.node}` });
     const again = this.#joined.has(node);
@@ -214,9 +235,15 @@ export class RendezvousServer {
   }
 
   #poll(url: URL, res: ServerResponse): void {
-    if (this.#done) return reply(res, 200, this.#done);
     const node = Number(url.searchParams.get('node'));
-    if (!this.#joined.has(node)) return reply(res, 409, { error: `node ${node} has not joined` });
+    if (this.#done) {
+      reply(res, 200, this.#done);
+      return;
+    }
+    if (!this.#joined.has(node)) {
+      reply(res, 409, { error: `node ${node} has not joined` });
+      return;
+    }
     let answered = false;
     const answer = (value: DoneAnswer) => {
       if (answered) return;
@@ -240,7 +267,17 @@ export class RendezvousServer {
     if (!parsed.success) return reply(res, 400, { error: `bad report: ${parsed.error.issues[0]?.message}` });
     const { node, exitCode, error } = parsed.data;
     this.#finished.add(node);
-    const log = error ? this.#options.logger.warn.bind(this.#options.logger) : this.#options.logger.info.bind(this.#options.logger);
+    const socket = req.socket;
+    if (!socket.destroyed) {
+      this.#leaving.add(socket);
+      socket.once('close', () => {
+        this.#leaving.delete(socket);
+        this.#changed.dispatchEvent(new Event('change'));
+      });
+    }
+    const log = error
+      ? this.#options.logger.warn.bind(this.#options.logger)
+      : this.#options.logger.info.bind(this.#options.logger);
     log({ node, exitCode, ...(error ? { error } : {}) }, 'child node finished');
     this.#changed.dispatchEvent(new Event('change'));
     reply(res, 200, { ok: true });
@@ -260,6 +297,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/** A request that failed mid-way (the peer went away while sending): drop the connection. */
+function broken(res: ServerResponse, err: unknown): void {
+  res.destroy(err instanceof Error ? err : undefined);
 }
 
 function reply(res: ServerResponse, status: number, body: object): void {

@@ -19,7 +19,11 @@ export const registrationBackoff: RetryBackoff = { initialMs: 100, maxMs: 5000, 
  * backoffDelayMs(4, registrationBackoff, () => 0); // 400
  * ```
  */
-export function backoffDelayMs(attempt: number, policy: RetryBackoff, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  policy: RetryBackoff,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** Math.max(0, attempt - 1));
   const r = Math.min(1, Math.max(0, random()));
   return Math.round(ceiling / 2 + (ceiling / 2) * r);

@@ -63,7 +63,11 @@ export function appEnvironment(
 }
 
 /** Paths of a workspace as the app sees them. */
-export function appPaths(workspace: RunWorkspace, inputFile: string | undefined, multiNodeMain: boolean): AppPaths {
+export function appPaths(
+  workspace: RunWorkspace,
+  inputFile: string | undefined,
+  multiNodeMain: boolean,
+): AppPaths {
   return {
     inputFile,
     inputDir: workspace.inputDir,

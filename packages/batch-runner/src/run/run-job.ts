@@ -4,8 +4,8 @@ import { nodeAddress, nodeSlots } from '../multinode/node-identity.ts';
 import type { RunnerConfig } from '../runner-config.ts';
 import { appCommand, appEnvironment, appPaths } from './app-command.ts';
 import { RunnerExitCodes } from './exit-codes.ts';
-import { RunnerError } from './runner-errors.ts';
 import { type RunDeps, RunSession } from './run-session.ts';
+import { RunnerError } from './runner-errors.ts';
 
 /**
  * Runs one job on this node as the configuration says: a single process (Lambda, or a Batch
@@ -35,7 +35,10 @@ export async function runJob(config: RunnerConfig, deps: RunDeps): Promise<numbe
   } catch (err) {
     if (deps.terminated.aborted) return config.termination.exitCode;
     const exitCode = err instanceof RunnerError ? err.exitCode : RunnerExitCodes.internal;
-    deps.logger.error({ code: (err as RunnerError).code, exitCode }, `cannot start the run: ${(err as Error).message}`);
+    deps.logger.error(
+      { code: (err as RunnerError).code, exitCode },
+      `cannot start the run: ${(err as Error).message}`,
+    );
     return exitCode;
   }
   if (config.role === 'main') return runMainNode(session);
@@ -50,13 +53,21 @@ async function runSingle(session: RunSession): Promise<number> {
     if (config.mode === 'batch') {
       // Recorded in time.log; a single node needs no network identity otherwise.
       session.identity = {
-        address: safely(() => nodeAddress({ override: config.node.address, interfaceName: config.node.interfaceName }, session.deps.identitySources)),
+        address: safely(() =>
+          nodeAddress(
+            { override: config.node.address, interfaceName: config.node.interfaceName },
+            session.deps.identitySources,
+          ),
+        ),
         slots: nodeSlots({ override: config.node.slots }, session.deps.identitySources),
       };
     }
     const inputFile = await session.stage();
     const paths = appPaths(session.workspace, inputFile, false);
-    outcome = await session.runApp(appCommand(config, paths), appEnvironment(config, session.secretValues, paths));
+    outcome = await session.runApp(
+      appCommand(config, paths),
+      appEnvironment(config, session.secretValues, paths),
+    );
   } catch (err) {
     outcome = session.failureOutcome(err);
   }

@@ -9,8 +9,8 @@ import { type BlobStoreForBucket, stageInputs } from '../staging/stage-inputs.ts
 import { uploadOutputs } from '../staging/upload-outputs.ts';
 import { type AppExit, startApp } from './app-process.ts';
 import { RunnerExitCodes } from './exit-codes.ts';
-import { RunnerError, StorageError } from './runner-errors.ts';
 import { prepareWorkspace, RunFiles, type RunWorkspace } from './run-workspace.ts';
+import { RunnerError, StorageError } from './runner-errors.ts';
 import { formatTimeLog } from './time-log.ts';
 
 /** What a run needs from outside: ports, streams and the termination signal. */
@@ -81,7 +81,8 @@ export class RunSession {
     const resolved = await resolveSecrets(references, deps.secretResolver, deps.terminated);
     const rendezvousSecret = resolved.get('SPOTJOBS_RENDEZVOUS_SECRET');
     resolved.delete('SPOTJOBS_RENDEZVOUS_SECRET');
-    if (resolved.size > 0) deps.logger.info({ secrets: [...resolved.keys()] }, 'secrets resolved into the app environment');
+    if (resolved.size > 0)
+      deps.logger.info({ secrets: [...resolved.keys()] }, 'secrets resolved into the app environment');
     const workspace = await prepareWorkspace(config);
     return new RunSession(config, deps, workspace, resolved, rendezvousSecret);
   }
@@ -90,7 +91,13 @@ export class RunSession {
   async stage(): Promise<string | undefined> {
     const plan = this.config.inputs;
     if (!plan) return this.config.inputFilePath;
-    const staged = await stageInputs(plan, this.workspace.inputDir, this.#blobs(), this.logger, this.deps.terminated);
+    const staged = await stageInputs(
+      plan,
+      this.workspace.inputDir,
+      this.#blobs(),
+      this.logger,
+      this.deps.terminated,
+    );
     return staged.inputFile;
   }
 
@@ -133,7 +140,11 @@ export class RunSession {
 
   /** The outcome for a run cut short by SIGTERM. */
   terminatedOutcome(command: readonly string[], detail: string): RunOutcome {
-    return { exitCode: this.config.termination.exitCode, status: `terminated by SIGTERM (${detail})`, command };
+    return {
+      exitCode: this.config.termination.exitCode,
+      status: `terminated by SIGTERM (${detail})`,
+      command,
+    };
   }
 
   /** Maps a failure around the app to its outcome (exit code and a status line). */
@@ -180,7 +191,10 @@ export class RunSession {
     let exitCode = outcome.exitCode;
     const destination = config.outputDestination;
     if (!destination) {
-      this.logger.warn({ outputDir: this.workspace.outputDir }, 'no SPOTJOBS_OUTPUT_URI: outputs stay on this node');
+      this.logger.warn(
+        { outputDir: this.workspace.outputDir },
+        'no SPOTJOBS_OUTPUT_URI: outputs stay on this node',
+      );
       return exitCode;
     }
     try {
@@ -204,7 +218,8 @@ export class RunSession {
   }
 
   #blobs(): BlobStoreForBucket {
-    if (!this.deps.blobsFor) throw new StorageError('this run has S3 inputs or outputs but no S3 access was set up');
+    if (!this.deps.blobsFor)
+      throw new StorageError('this run has S3 inputs or outputs but no S3 access was set up');
     return this.deps.blobsFor;
   }
 }

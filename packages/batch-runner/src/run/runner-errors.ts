@@ -68,7 +68,10 @@ export class AppLaunchError extends RunnerError {
   readonly program: string;
   constructor(program: string, errno: string | undefined, options?: { cause?: unknown }) {
     const notFound = errno === 'ENOENT';
-    super(`cannot run ${program}: ${notFound ? 'not found' : `not executable (${errno ?? 'unknown error'})`}`, options);
+    super(
+      `cannot run ${program}: ${notFound ? 'not found' : `not executable (${errno ?? 'unknown error'})`}`,
+      options,
+    );
     this.program = program;
     this.exitCode = notFound ? RunnerExitCodes.appNotFound : RunnerExitCodes.appNotExecutable;
   }

@@ -44,10 +44,14 @@ export class AwsSecretResolver implements SecretResolver {
         if (value === undefined) throw new Error(`${described} has no value`);
         return value;
       }
-      const out = await this.#secretsManager.send(new GetSecretValueCommand({ SecretId: reference.secretId }), {
-        abortSignal: signal,
-      });
-      const secret = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
+      const out = await this.#secretsManager.send(
+        new GetSecretValueCommand({ SecretId: reference.secretId }),
+        {
+          abortSignal: signal,
+        },
+      );
+      const secret =
+        out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
       if (secret === undefined) throw new Error(`${described} has no value`);
       return pickSecretField(secret, reference.jsonKey, described);
     } catch (err) {

@@ -1,5 +1,5 @@
-import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 /** What a secret is replaced by in logs and streamed output. */
 export const REDACTED = '***';
@@ -21,7 +21,9 @@ export class Redactor {
   readonly #longest: number;
 
   constructor(secrets: Iterable<string>) {
-    this.#secrets = [...new Set([...secrets].filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+    this.#secrets = [...new Set([...secrets].filter((s) => s.length > 0))].sort(
+      (a, b) => b.length - a.length,
+    );
     this.#longest = this.#secrets[0]?.length ?? 0;
   }
 

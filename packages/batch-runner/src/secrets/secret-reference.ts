@@ -46,11 +46,16 @@ export function parseSecretReference(value: string): { reference: SecretReferenc
   if (jsonKey !== undefined && !JSON_KEY.test(jsonKey))
     return { problem: `#${jsonKey} is not a JSON key (letters, digits, _.@-)` };
   const withKey = (secretId: string): { reference: SecretReference } => ({
-    reference: jsonKey === undefined ? { service: 'secretsmanager', secretId } : { service: 'secretsmanager', secretId, jsonKey },
+    reference:
+      jsonKey === undefined
+        ? { service: 'secretsmanager', secretId }
+        : { service: 'secretsmanager', secretId, jsonKey },
   });
   if (id.startsWith('secretsmanager:')) {
     const name = id.slice('secretsmanager:'.length);
-    return SECRET_NAME.test(name) ? withKey(name) : { problem: 'secretsmanager: must be followed by a secret name' };
+    return SECRET_NAME.test(name)
+      ? withKey(name)
+      : { problem: 'secretsmanager: must be followed by a secret name' };
   }
   if (SECRETS_MANAGER_ARN.test(id)) return withKey(id);
   return refused;

@@ -2,8 +2,6 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
-import * as yauzl from 'yauzl';
 import { InputRefusedError } from '../run/runner-errors.ts';
 import type { ArchiveKind } from './archive-kind.ts';
 import { type ArchiveLimits, ArchiveWriter } from './archive-writer.ts';
@@ -42,10 +40,15 @@ export async function extractArchive(
   return writer.bytes;
 }
 
+// tar-stream and yauzl load on first use: most runs unpack nothing, and start-up is on the
+// multi-node rendezvous path.
 async function extractTar(file: string, gzipped: boolean, writer: ArchiveWriter, signal?: AbortSignal) {
+  const tar = await import('tar-stream');
   const extract = tar.extract();
   const input = createReadStream(file);
-  const feeding = gzipped ? pipeline(input, createGunzip(), extract, { signal }) : pipeline(input, extract, { signal });
+  const feeding = gzipped
+    ? pipeline(input, createGunzip(), extract, { signal })
+    : pipeline(input, extract, { signal });
   // The consumer below may stop early (a refused entry); the feeder's error is then noise.
   feeding.catch(() => {});
   try {
@@ -77,6 +80,7 @@ async function extractTar(file: string, gzipped: boolean, writer: ArchiveWriter,
 }
 
 async function extractZip(file: string, writer: ArchiveWriter, signal?: AbortSignal) {
+  const yauzl = await import('yauzl');
   const zip = await yauzl.openPromise(file, {
     lazyEntries: true,
     autoClose: false,

@@ -83,7 +83,11 @@ export async function stageInputs(
     const archive = archiveKindOf(location.key);
     if (!archive) {
       const path = join(inputDir, baseName(location.key));
-      items.push({ source: uri, path, bytes: await download(blobsFor, location, path, plan, undefined, signal) });
+      items.push({
+        source: uri,
+        path,
+        bytes: await download(blobsFor, location, path, plan, undefined, signal),
+      });
       continue;
     }
     const temporary = join(inputDir, `.download-${index}`);
@@ -130,7 +134,10 @@ async function download(
     const object = await blobs.get(location.key, signal);
     if (expectedEtag !== undefined && object.info.etag !== expectedEtag.replace(/^"|"$/g, '')) {
       object.body.destroy();
-      throw new InputRefusedError(uri, `changed since the job was submitted (ETag ${object.info.etag}, expected ${expectedEtag})`);
+      throw new InputRefusedError(
+        uri,
+        `changed since the job was submitted (ETag ${object.info.etag}, expected ${expectedEtag})`,
+      );
     }
     let bytes = 0;
     await pipeline(
@@ -145,7 +152,10 @@ async function download(
   } catch (err) {
     if (err instanceof InputRefusedError || isAbortError(err) || signal?.aborted) throw err;
     if ((err as { code?: string }).code === 'BYTE_LIMIT')
-      throw new InputRefusedError(uri, `grew over the limit of ${plan.maxObjectBytes} bytes while downloading`);
+      throw new InputRefusedError(
+        uri,
+        `grew over the limit of ${plan.maxObjectBytes} bytes while downloading`,
+      );
     if (err instanceof NotFoundError) throw new InputRefusedError(uri, 'does not exist', { cause: err });
     throw new StorageError(`cannot download ${uri}: ${(err as Error).message}`, { cause: err });
   }

@@ -3,8 +3,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { blobKeyProblem, isAbortError, type Logger } from '@spotjobs/core';
 import { StorageError } from '../run/runner-errors.ts';
-import type { BlobStoreForBucket } from './stage-inputs.ts';
 import { formatS3Uri, type S3Location } from './s3-location.ts';
+import type { BlobStoreForBucket } from './stage-inputs.ts';
 
 export interface UploadOutputsOptions {
   /** Folder whose files are uploaded, recursively. */
@@ -81,7 +81,9 @@ export async function uploadOutputs(
   for (const { path, reason } of skipped) logger.warn({ file: path, reason }, 'output not uploaded');
   const destination = formatS3Uri(options.destination);
   if (failures.length > 0)
-    throw new StorageError(`${failures.length} output(s) not uploaded to ${destination}: ${failures.join('; ')}`);
+    throw new StorageError(
+      `${failures.length} output(s) not uploaded to ${destination}: ${failures.join('; ')}`,
+    );
   const uploaded = files.length - skipped.length;
   logger.info({ destination, files: uploaded, bytes }, 'outputs uploaded');
   return { files: uploaded, bytes, skipped };
@@ -109,7 +111,11 @@ async function listFiles(
       const rel = relative(root, path).split(sep).join('/');
       if (entry.isDirectory()) await walk(path);
       else if (entry.isFile()) files.push({ path, relative: rel });
-      else skipped.push({ path: rel, reason: entry.isSymbolicLink() ? 'symlink (not followed)' : 'not a regular file' });
+      else
+        skipped.push({
+          path: rel,
+          reason: entry.isSymbolicLink() ? 'symlink (not followed)' : 'not a regular file',
+        });
     }
   };
   try {

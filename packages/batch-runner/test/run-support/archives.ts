@@ -17,14 +17,19 @@ export async function writeTar(path: string, entries: readonly TestEntry[], gzip
   for (const entry of entries) {
     const type = entry.type ?? 'file';
     const body = Buffer.from(entry.body ?? '');
-    pack.entry(
-      { name: entry.name, type, mode: entry.mode ?? (type === 'directory' ? 0o755 : 0o644), linkname: entry.target, size: type === 'file' ? body.length : 0 },
-      type === 'file' ? body : undefined,
-    );
+    const header = {
+      name: entry.name,
+      type,
+      mode: entry.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      linkname: entry.target,
+      size: type === 'file' ? body.length : 0,
+    };
+    if (type === 'file') pack.entry(header, body);
+    else pack.entry(header);
   }
   pack.finalize();
   const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk);
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
   const bytes = Buffer.concat(chunks);
   await writeFile(path, gzip ? gzipSync(bytes) : bytes);
 }
@@ -43,7 +48,8 @@ export async function writeZip(path: string, entries: readonly TestEntry[], defl
     const stored = deflate && type === 'file' ? deflateRawSync(data) : data;
     const method = deflate && type === 'file' ? 8 : 0;
     const name = Buffer.from(entry.name);
-    const typeBits = type === 'directory' ? 0o040000 : type === 'symlink' ? 0o120000 : type === 'fifo' ? 0o010000 : 0o100000;
+    const typeBits =
+      type === 'directory' ? 0o040000 : type === 'symlink' ? 0o120000 : type === 'fifo' ? 0o010000 : 0o100000;
     const mode = typeBits | (entry.mode ?? (type === 'directory' ? 0o755 : 0o644));
     const crc = crc32(data);
     const local = Buffer.alloc(30);

@@ -40,6 +40,8 @@ export interface MultiNodeJob {
   readonly nodes: Array<RunnerProcess | undefined>;
   /** Resolves once every scheduled node has started. */
   readonly allStarted: Promise<void>;
+  /** Starts a node still waiting for its delay at once. */
+  startNow(index: number): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -58,7 +60,8 @@ export async function startMultiNodeJob(options: MultiNodeJobOptions): Promise<M
   const port = await freePort();
   const address = options.address ?? ((i: number) => `127.0.0.${i + 1}`);
   const nodes: Array<RunnerProcess | undefined> = Array.from({ length: options.nodes });
-  const timers: NodeJS.Timeout[] = [];
+  const timers = new Map<number, NodeJS.Timeout>();
+  const pending = new Map<number, () => void>();
   const starts: Promise<void>[] = [];
   for (let index = 0; index < options.nodes; index++) {
     if (options.never?.includes(index)) continue;
@@ -92,12 +95,14 @@ export async function startMultiNodeJob(options: MultiNodeJobOptions): Promise<M
     else
       starts.push(
         new Promise((resolve) => {
-          timers.push(
-            setTimeout(() => {
-              launch();
-              resolve();
-            }, delay),
-          );
+          const go = () => {
+            clearTimeout(timers.get(index));
+            pending.delete(index);
+            launch();
+            resolve();
+          };
+          pending.set(index, go);
+          timers.set(index, setTimeout(go, delay));
         }),
       );
   }
@@ -108,8 +113,11 @@ export async function startMultiNodeJob(options: MultiNodeJobOptions): Promise<M
     root,
     nodes,
     allStarted: Promise.all(starts).then(() => undefined),
+    async startNow(index) {
+      pending.get(index)?.();
+    },
     async cleanup() {
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers.values()) clearTimeout(timer);
       await rm(root, { recursive: true, force: true });
     },
   };

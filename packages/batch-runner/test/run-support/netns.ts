@@ -10,7 +10,9 @@ export async function requireNetns(): Promise<void> {
   try {
     await run('ip', ['-V']);
   } catch (err) {
-    throw new Error('the network-namespace tests need iproute2 (Debian: apt-get install iproute2)', { cause: err });
+    throw new Error('the network-namespace tests need iproute2 (Debian: apt-get install iproute2)', {
+      cause: err,
+    });
   }
 }
 
@@ -66,7 +68,10 @@ export async function createNetnsCluster(count: number): Promise<NetnsCluster> {
   return {
     namespaces,
     addresses,
-    exec: (index, program, args) => ({ command: 'ip', args: ['netns', 'exec', namespaces[index]!, program, ...args] }),
+    exec: (index, program, args) => ({
+      command: 'ip',
+      args: ['netns', 'exec', namespaces[index]!, program, ...args],
+    }),
     ip: async (index, args) => {
       await ip(['-n', namespaces[index]!, ...args]);
     },

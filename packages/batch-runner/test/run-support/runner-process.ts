@@ -10,8 +10,11 @@ export const RUNNER_BIN = fileURLToPath(new URL('../../bin/spotjobs-batch-runner
 export interface RunnerProcess {
   readonly child: ChildProcess;
   readonly name: string;
+  /** Wall-clock ms when it was spawned (comparable with the ISO times of its log lines). */
+  readonly spawnedAt: number;
   stdout: string;
   stderr: string;
+  /** `at`: wall-clock ms of the exit. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   /** The runner's JSON log lines (stderr) so far. */
   logs(): Array<Record<string, unknown> & { msg?: string }>;
@@ -30,6 +33,7 @@ export function startRunner(
   env: Record<string, string>,
   options: { name?: string; command?: string; args?: string[] } = {},
 ): RunnerProcess {
+  const spawnedAt = Date.now();
   const child = spawn(options.command ?? process.execPath, options.args ?? [RUNNER_MAIN], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,12 +41,13 @@ export function startRunner(
   const run: RunnerProcess = {
     child,
     name: options.name ?? 'runner',
+    spawnedAt,
     stdout: '',
     stderr: '',
     exited: once(child, 'exit').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
-      at: performance.now(),
+      at: Date.now(),
     })),
     logs() {
       return run.stderr
