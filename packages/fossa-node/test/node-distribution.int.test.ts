@@ -19,6 +19,7 @@ import { PartitionedModel, type SubtaskSlice } from '../src/model/partitioned-mo
 import { checkTaskSpec } from '../src/model/task-spec.ts';
 import { FossaNode } from '../src/node/fossa-node.ts';
 import { NodeActivity } from '../src/node/node-activity.ts';
+import { Cities, Regions } from './support/test-models.ts';
 
 /** One subtask that overruns any timeout on the attempts listed in `hang_on` (default: the first). */
 class Overrunning extends PartitionedModel {
@@ -57,7 +58,7 @@ beforeAll(async () => {
     nodeId: `dist-${Math.random().toString(36).slice(2, 8)}`,
     queue: store.queue('fossa_task_queue'),
     table: store.table('fossa'),
-    registry: ModelRegistry.of([...exampleModels, Overrunning]),
+    registry: ModelRegistry.of([...exampleModels, Overrunning, Regions, Cities]),
     capacity: 4,
     logger: silentLogger,
     pollWaitSeconds: 1,
@@ -95,6 +96,21 @@ describe('queue-backed distribution', () => {
     expect(subtask).toMatchObject({ status: 'failed', attempt: 2 });
     expect(subtask?.results).toMatchObject({
       payload: { exception_class_name: "<class 'SubtaskTimeoutError'>" },
+    });
+  });
+
+  it('runs nested partitions through the queue: subtasks that are parents wait without a slot', async () => {
+    const task = await finish({ model_class: 'Regions', resolver_context: { suffix: '!' } });
+    expect(task.status).toBe('complete');
+    expect(await node.task(`${task.task_id}:0`)).toMatchObject({ status: 'complete', model_class: 'Cities' });
+    expect(await node.task(`${task.task_id}:0:2`)).toMatchObject({
+      status: 'complete',
+      results: { payload: { return_value: 'c!' } },
+    });
+    const failed = await finish({ model_class: 'Regions', model_construction_kwargs: { fail_city: 'e' } });
+    expect(failed.status).toBe('failed');
+    expect((failed.results as JsonObject).payload).toMatchObject({
+      failure_origin_task_id: `${failed.task_id}:1:1`,
     });
   });
 
