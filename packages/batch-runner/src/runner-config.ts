@@ -257,7 +257,9 @@ export function loadRunnerConfig(
   const params = words('APP_PARAMS', e.APP_PARAMS);
   const launcher = words('SPOTJOBS_LAUNCHER', e.SPOTJOBS_LAUNCHER);
   const childCommand = words('SPOTJOBS_CHILD_COMMAND', e.SPOTJOBS_CHILD_COMMAND);
-  const usesPlaceholder = (name: string) => [...params, ...launcher].some((w) => w.includes(`{${name}}`));
+  // The launcher only runs on a multi-node main node; elsewhere its placeholders never apply.
+  const used = role === 'main' ? [...params, ...launcher] : params;
+  const usesPlaceholder = (name: string) => used.some((w) => w.includes(`{${name}}`));
   if (usesPlaceholder('hostfile') && role !== 'main')
     issues.push('APP_PARAMS: {hostfile} exists only on the main node of a multi-node job');
   if (usesPlaceholder('input') && !inputs?.trigger && !e.INPUT_FILE_PATH)

@@ -1,9 +1,10 @@
 // Multi-node jobs as real processes on loopback: every node is its own `node runner-main.ts`
 // with its own AWS_BATCH_* environment and address (127.0.0.<n>), the app a tiny script that
 // prints the hostfile and exits with a chosen code.
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { type MultiNodeJob, startMultiNodeJob } from './run-support/multinode-job.ts';
 import { killTestProcesses, markedAlive, type RunnerProcess } from './run-support/runner-process.ts';
 
@@ -63,6 +64,46 @@ describe('multi-node jobs on loopback', () => {
     },
     180_000,
   );
+
+  it('runs the app behind the launcher on the main node and the child command on children, stopped at the end', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fake-mpirun-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const launcher = join(dir, 'fake-mpirun');
+    // Counts the ranks of the hostfile as mpirun would, then runs the program once.
+    await writeFile(
+      launcher,
+      `#!/bin/sh
+[ "$1" = --hostfile ] || exit 64
+ranks=$(awk '{ split($2, a, "="); n += a[2] } END { print n }' "$2")
+shift 2
+echo "fake-mpirun: $ranks ranks"
+exec "$@"
+`,
+    );
+    await chmod(launcher, 0o755);
+    job = await startMultiNodeJob({
+      nodes: 3,
+      env: {
+        SPOTJOBS_LAUNCHER: JSON.stringify([launcher, '--hostfile', '{hostfile}']),
+        SPOTJOBS_CHILD_COMMAND: '["/bin/sh", "-c", "echo daemon up for $SPOTJOBS_RUN_ID; exec sleep 600"]',
+      },
+    });
+    const nodes = started(job.nodes);
+    expect(await exitCodes(nodes)).toEqual([0, 0, 0]);
+    expect(nodes[0]!.stdout.trim().split('\n')).toEqual([
+      'fake-mpirun: 6 ranks',
+      ...expectedHostfile([0, 1, 2]),
+    ]);
+    for (const [i, child] of nodes.slice(1).entries()) {
+      expect(child.stdout).toBe(`daemon up for ${job.jobId}\n`);
+      const appLog = await readFile(
+        join(job.root, `node-${i + 1}`, `spotjobs-${job.jobId}`, 'output', 'app.log'),
+        'utf8',
+      );
+      expect(appLog).toBe(`daemon up for ${job.jobId}\n`);
+    }
+    expect(await markedAlive(job.mark)).toEqual([]); // the sleeping daemons were stopped
+  }, 120_000);
 
   it('takes children that start before the main node and a late joiner', async () => {
     // Node 2 starts before the main node is listening; node 3 joins 4 s after the others.

@@ -176,6 +176,18 @@ describe('runner configuration: refused settings (exit 78)', () => {
       'APP_PARAMS: {input} is used but the run has no input (SPOTJOBS_INPUT_URI, EVENT or INPUT_FILE_PATH)',
     );
     expect(issuesOf({ ...batch, APP_PARAMS: '["a", 2]' })).toContain('APP_PARAMS: element 1 is not a string');
+    // The launcher's {hostfile} is fine on every node: only the main node runs the launcher.
+    const child = loadRunnerConfig(
+      {
+        ...batch,
+        AWS_BATCH_JOB_NUM_NODES: '2',
+        AWS_BATCH_JOB_NODE_INDEX: '1',
+        AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS: '10.0.0.5',
+        SPOTJOBS_LAUNCHER: 'mpirun --hostfile {hostfile}',
+      },
+      defaults,
+    );
+    expect(child.app.launcher).toEqual(['mpirun', '--hostfile', '{hostfile}']);
   });
 });
 

@@ -129,6 +129,11 @@ export class RendezvousServer {
     if (this.#done) return;
     this.#closedToJoins = true;
     this.#done = reason === undefined ? { done: true, exitCode } : { done: true, exitCode, reason };
+    // A wait for children still running (the main node failed while staging) ends now.
+    this.#failure ??= new RendezvousError(
+      `the main node finished (exit ${exitCode}) before every child joined`,
+    );
+    this.#changed.dispatchEvent(new Event('change'));
     for (const answer of this.#pollers) answer(this.#done);
     this.#pollers.clear();
     this.#options.logger.info({ exitCode, children: this.#joined.size }, 'children told to finish');
