@@ -197,4 +197,47 @@ describe('queue-backed distribution', () => {
     await job.handle(lucky, delivery(4));
     expect(await node.store.getOutcome(parent, 0)).toMatchObject({ attempts: 2 });
   });
+
+  it('sends a subtask again when its message is lost, and still records its outcome once', async () => {
+    const queue = store.queue(`lost_${Math.random().toString(36).slice(2, 8)}`);
+    const signals = new OutcomeSignals();
+    const dispatcher = new QueueDispatcher({
+      queue,
+      store: node.store,
+      signals,
+      pollIntervalMs: 50,
+      lostAfterMs: 300,
+    });
+    const job = subtaskJob({
+      nodeId: 'direct',
+      store: node.store,
+      registry: ModelRegistry.of(exampleModels),
+      slots: new Semaphore(1),
+      dispatcher,
+      signals,
+      activity: new NodeActivity(),
+      logger: silentLogger,
+      jobTimeoutMs: 10_000,
+    });
+    const parent = `l${Math.random().toString(36).slice(2, 8)}`;
+    const subtasks = [checkTaskSpec({ model_class: 'NothingEtl' })];
+    const outcomes = (async () => {
+      const got = [];
+      for await (const outcome of dispatcher.run(
+        { parentTaskId: parent, subtasks, concurrency: 1 },
+        AbortSignal.timeout(20_000),
+      ))
+        got.push(outcome);
+      return got;
+    })();
+    const [lost] = await queue.receive({ maxMessages: 1, visibilitySeconds: 30, waitSeconds: 5 });
+    await queue.ack([lost!.lease]); // gone, as if dead-lettered
+    const [again] = await queue.receive({ maxMessages: 1, visibilitySeconds: 30, waitSeconds: 5 });
+    expect(again?.id).not.toBe(lost!.id);
+    expect(JSON.parse(again!.body)).toEqual(JSON.parse(lost!.body));
+    const delivery = { attempt: 1, signal: new AbortController().signal } as unknown as JobContext;
+    await job.handle(JSON.parse(again!.body), delivery);
+    const got = await outcomes;
+    expect(got.map((o) => [o.taskId, o.result.type])).toEqual([[`${parent}:0`, 'TaskComplete']]);
+  });
 });

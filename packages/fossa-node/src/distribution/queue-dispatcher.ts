@@ -1,5 +1,5 @@
-import type { Queue } from '@spotjobs/core';
-import { throwIfAborted, ValidationError } from '@spotjobs/core';
+import type { Clock, Queue } from '@spotjobs/core';
+import { systemClock, throwIfAborted, ValidationError } from '@spotjobs/core';
 import type { DispatchRequest, SubtaskDispatcher, SubtaskOutcome } from '../dispatch/subtask-dispatcher.ts';
 import type { DistributionHooks } from './distribution-hooks.ts';
 import type { OutcomeSignals } from './outcome-signals.ts';
@@ -14,6 +14,14 @@ export interface QueueDispatcherOptions {
   readonly signals: OutcomeSignals;
   /** How often a waiting parent reads outcomes recorded by other nodes (default 200 ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * A subtask with no outcome this long after it was sent (or after a resumed parent began
+   * waiting for it) is sent again: its message was lost or dead-lettered. Set it well above
+   * what the retries and redeliveries can take; default never.
+   */
+  readonly lostAfterMs?: number;
+  /** For `lostAfterMs`; default the system clock. */
+  readonly clock?: Clock;
   readonly hooks?: DistributionHooks;
 }
 
@@ -26,7 +34,9 @@ export interface QueueDispatcherOptions {
  * A parent resumed on another node runs the same request again: outcomes already recorded are
  * replayed first without running anything, subtasks already sent are awaited rather than sent
  * again, and only the rest are sent. When the parent stops iterating early (it failed), the
- * subtasks not yet started are skipped by the workers, which see the parent finished.
+ * subtasks not yet started are skipped by the workers, which see the parent finished. With
+ * `lostAfterMs`, a subtask whose outcome never comes (its message lost or dead-lettered) is
+ * sent again; the outcome is still recorded once.
  *
  * @example
  * ```ts
@@ -40,6 +50,8 @@ export class QueueDispatcher implements SubtaskDispatcher {
   readonly #signals: OutcomeSignals;
   readonly #pollIntervalMs: number;
   readonly #hooks: DistributionHooks;
+  readonly #lostAfterMs: number | undefined;
+  readonly #clock: Clock;
 
   constructor(options: QueueDispatcherOptions) {
     this.#queue = options.queue;
@@ -47,7 +59,11 @@ export class QueueDispatcher implements SubtaskDispatcher {
     this.#signals = options.signals;
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
     this.#hooks = options.hooks ?? {};
+    this.#lostAfterMs = options.lostAfterMs;
+    this.#clock = options.clock ?? systemClock;
     if (!(this.#pollIntervalMs > 0)) throw new ValidationError('pollIntervalMs must be positive');
+    if (this.#lostAfterMs !== undefined && !(this.#lostAfterMs > 0))
+      throw new ValidationError('lostAfterMs must be positive');
   }
 
   async *run(request: DispatchRequest, signal: AbortSignal): AsyncGenerator<SubtaskOutcome> {
@@ -56,11 +72,12 @@ export class QueueDispatcher implements SubtaskDispatcher {
     const { parentTaskId, subtasks, concurrency } = request;
     const progress = await this.#store.parentProgress(parentTaskId, signal);
     const done = new Set<number>();
-    const inFlight = new Set<number>();
+    /** Index → since when it has been awaited (monotonic ms). */
+    const inFlight = new Map<number, number>();
     const toSend: number[] = [];
     for (let index = 0; index < subtasks.length; index++) {
       if (progress.outcomes.has(index)) continue;
-      if (progress.sent.has(index)) inFlight.add(index);
+      if (progress.sent.has(index)) inFlight.set(index, this.#clock.monotonic());
       else toSend.push(index);
     }
     // Replay what a previous holder of this parent already got: nothing runs again.
@@ -74,8 +91,11 @@ export class QueueDispatcher implements SubtaskDispatcher {
       while (inFlight.size + batch.length < concurrency && toSend.length > 0)
         batch.push(toSend.shift() as number);
       if (batch.length > 0) {
-        await this.#send(request, batch, signal);
-        for (const index of batch) inFlight.add(index);
+        await this.#publish(request, batch, signal);
+        // Sent first, marked after: a parent dying in between sends again on resume (the
+        // outcome is still recorded once); marked first, a lost send would leave it waiting.
+        await this.#store.markSent(parentTaskId, batch, signal);
+        for (const index of batch) inFlight.set(index, this.#clock.monotonic());
       }
       if (inFlight.size === 0) return;
       await this.#signals.wait(parentTaskId, this.#pollIntervalMs, signal);
@@ -86,10 +106,27 @@ export class QueueDispatcher implements SubtaskDispatcher {
         inFlight.delete(record.index);
         yield this.#outcome(request, record);
       }
+      await this.#resendLost(request, inFlight, signal);
     }
   }
 
-  async #send(request: DispatchRequest, indexes: readonly number[], signal: AbortSignal): Promise<void> {
+  /** Sends again the subtasks awaited longer than `lostAfterMs` (already marked sent). */
+  async #resendLost(
+    request: DispatchRequest,
+    inFlight: Map<number, number>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (this.#lostAfterMs === undefined) return;
+    const now = this.#clock.monotonic();
+    const lost = [...inFlight]
+      .filter(([, since]) => now - since >= (this.#lostAfterMs as number))
+      .map(([i]) => i);
+    if (lost.length === 0) return;
+    await this.#publish(request, lost, signal);
+    for (const index of lost) inFlight.set(index, this.#clock.monotonic());
+  }
+
+  async #publish(request: DispatchRequest, indexes: readonly number[], signal: AbortSignal): Promise<void> {
     const messages = indexes.map((index) => {
       const body: SubtaskMessage = {
         task_id: subtaskId(request.parentTaskId, index),
@@ -102,9 +139,6 @@ export class QueueDispatcher implements SubtaskDispatcher {
     await this.#queue.send(messages, signal);
     const at = performance.now();
     for (const index of indexes) this.#hooks.subtaskSent?.(subtaskId(request.parentTaskId, index), at);
-    // Sent first, marked after: a parent dying in between sends again on resume (the outcome
-    // is still recorded once); marked first, a lost send would leave it waiting for ever.
-    await this.#store.markSent(request.parentTaskId, indexes, signal);
   }
 
   #outcome(request: DispatchRequest, record: SubtaskOutcomeRecord): SubtaskOutcome {

@@ -147,18 +147,23 @@ export class FossaNode {
     const slots = new Semaphore(options.capacity);
     const signals = new OutcomeSignals();
     const activity = new NodeActivity();
+    const jobTimeoutMs = options.subtaskTimeoutMs ?? 15 * 60_000;
+    const visibilitySeconds = options.visibilityTimeoutSeconds ?? 30;
     const dispatcher = new QueueDispatcher({
       queue: options.queue,
       store,
       signals,
       pollIntervalMs: options.outcomePollMs,
+      // Past every retry and redelivery a subtask can go through (maxAttempts + 3 deliveries,
+      // each up to the job timeout plus a lease), its message must be gone: send it again.
+      lostAfterMs: (jobTimeoutMs + visibilitySeconds * 1000) * ((options.subtaskAttempts ?? 2) + 4),
+      clock,
       hooks: options.hooks,
     });
-    const jobTimeoutMs = options.subtaskTimeoutMs ?? 15 * 60_000;
     const runner = await Runner.create({
       queue: options.queue,
       concurrency: options.runnerConcurrency ?? options.capacity * 2,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+      visibilityTimeoutSeconds: visibilitySeconds,
       jobTimeoutMs,
       // Failures are counted by the job (attempt = delivery); the runner dead-letters only a
       // message that keeps breaking its handler (e.g. the Table unreachable), or keeps killing nodes.
