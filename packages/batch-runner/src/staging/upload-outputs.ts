@@ -51,6 +51,7 @@ export async function uploadOutputs(
   const last = lastNames.flatMap((name) => files.filter((f) => f.relative === name));
   const failures: string[] = [];
   let bytes = 0;
+  let uploaded = 0;
   const upload = async (file: LocalFile) => {
     const key = options.destination.key + file.relative;
     const problem = blobKeyProblem(key);
@@ -66,6 +67,7 @@ export async function uploadOutputs(
         signal,
       );
       bytes += info.size;
+      uploaded += 1;
     } catch (err) {
       if (isAbortError(err) && signal?.aborted) throw err;
       failures.push(`${file.relative}: ${(err as Error).message}`);
@@ -84,7 +86,6 @@ export async function uploadOutputs(
     throw new StorageError(
       `${failures.length} output(s) not uploaded to ${destination}: ${failures.join('; ')}`,
     );
-  const uploaded = files.length - skipped.length;
   logger.info({ destination, files: uploaded, bytes }, 'outputs uploaded');
   return { files: uploaded, bytes, skipped };
 }
