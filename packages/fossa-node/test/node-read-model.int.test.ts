@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { silentLogger, ValidationError } from '@spotjobs/core';
 import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskRecord } from '../src/distribution/task-records.ts';
+import { TaskStore } from '../src/distribution/task-store.ts';
 import { exampleModelRegistry } from '../src/examples/example-models.ts';
 import { FossaNode } from '../src/node/fossa-node.ts';
 import { TableReadModel } from '../src/node/table-read-model.ts';
@@ -114,5 +116,35 @@ describe('TableReadModel', () => {
     }
     expect((await readModel.tasks({ state: 'running', limit: 10 }, signal)).tasks).toEqual([]);
     expect((await readModel.task(outcome.taskId, signal))?.status).toBe('complete');
+  });
+
+  it('keeps the finished history bounded: pruning drops the oldest beyond the limit', async () => {
+    const bounded = new TaskStore(store.table('pruned'), { historyLimit: 2 });
+    const record = (taskId: string, finished: number): TaskRecord => ({
+      model_class: 'NothingEtl',
+      method: 'go',
+      method_kwargs: {},
+      model_construction_kwargs: {},
+      partition_initialise_kwargs: {},
+      resolver_context: {},
+      task_id: taskId,
+      parent_task_id: null,
+      status: 'complete',
+      node_id: 'node-x',
+      attempt: 1,
+      resumed: 0,
+      started: finished - 10,
+      finished,
+      results: null,
+      stats: null,
+    });
+    for (const [i, id] of ['aaaaa', 'bbbbb', 'ccccc', 'ddddd'].entries())
+      await bounded.listFinished(record(id, 1000 + i), undefined);
+    expect(await bounded.pruneFinished('finished#node-x')).toBe(2);
+    const page = await new TableReadModel(bounded).tasks(
+      { state: 'finished', nodeId: 'node-x', limit: 10 },
+      signal,
+    );
+    expect(page.tasks.map((t) => t.taskId)).toEqual(['ddddd', 'ccccc']);
   });
 });

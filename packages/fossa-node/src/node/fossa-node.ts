@@ -70,6 +70,8 @@ export type SubmitOutcome =
   | { readonly kind: 'full' };
 
 const TASK_ID_LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/** Heartbeats between two prunings of the finished listings (the first beat prunes). */
+const PRUNE_EVERY_BEATS = 10;
 
 /**
  * Fossa's task id: 5 random lowercase letters (taken `ifAbsent`, so unique here).
@@ -123,6 +125,7 @@ export class FossaNode {
   readonly #parents = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
   readonly #stopping = new AbortController();
   #done: Promise<void> | undefined;
+  #beats = 0;
 
   private constructor(options: FossaNodeOptions, runner: Runner, parts: NodeParts) {
     this.#options = options;
@@ -460,8 +463,12 @@ export class FossaNode {
       },
       signal,
     );
-    await this.store.pruneFinished(`finished#${this.nodeId}`, signal);
-    await this.store.pruneFinished('finished', signal);
+    // The listings are read whole to be pruned: often enough to keep them near their bound,
+    // rarely enough that a big cluster does not spend its read capacity on it.
+    if (this.#beats++ % PRUNE_EVERY_BEATS === 0) {
+      await this.store.pruneFinished(`finished#${this.nodeId}`, signal);
+      await this.store.pruneFinished('finished', signal);
+    }
   }
 
   /** Runs `fn` now and then every `ms` until `signal` aborts; errors are logged, never thrown. */
