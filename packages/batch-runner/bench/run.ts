@@ -79,7 +79,7 @@ if (late.length > 0) {
       pass: undefined,
     },
     {
-      scenario: 'a child process: spawn to registered',
+      scenario: 'a child: spawn to registered (15 spawned at once)',
       core: formatSummary(joinSummary, 2, ' s'),
       baseline: '-',
       ratio: '-',

@@ -154,6 +154,28 @@ echo "warning on stderr" >&2
     }
   }, 120_000);
 
+  it("keeps the run's own files out of the outputs when TMP_OUTPUT_DIR is a shared folder (SCAR's /tmp)", async () => {
+    const t = await setUp();
+    await t.upload('in.txt', 'jobs/in.txt', 'input bytes');
+    const shared = join(t.dir, 'shared-tmp');
+    const jobId = randomUUID();
+    const run = startRunner(
+      t.env({
+        EXEC_TYPE: 'batch',
+        AWS_BATCH_JOB_ID: jobId,
+        APP_BIN: '/bin/sh',
+        APP_PARAMS: '["-c", "echo out > $TMP_OUTPUT_DIR/result.txt"]',
+        SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/jobs/in.txt`,
+        TMP_OUTPUT_DIR: shared,
+        SPOTJOBS_WORK_DIR: shared, // the run dir (inputs, hostfile) sits inside the output folder
+      }),
+    );
+    expect((await run.exited).code).toBe(0);
+    expect(await listKeys(s3(), t.outBucket, `results/${jobId}/`)).toEqual(
+      ['app.log', 'result.txt', 'time.log'].map((k) => `results/${jobId}/${k}`),
+    );
+  }, 60_000);
+
   it("runs SCAR's Lambda path: EVENT's uploaded script through /bin/sh, outputs under the request id", async () => {
     const t = await setUp();
     await t.upload(

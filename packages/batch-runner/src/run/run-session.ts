@@ -202,14 +202,16 @@ export class RunSession {
         {
           outputDir: this.workspace.outputDir,
           destination,
-          exclude: [this.workspace.inputDir],
+          // The run's own files (inputs, hostfile) are not outputs, wherever TMP_OUTPUT_DIR points.
+          exclude: this.workspace.ownsOutputDir ? [this.workspace.inputDir] : [this.workspace.runDir],
           last: [RunFiles.timeLog],
           concurrency: config.uploadConcurrency,
         },
         this.#blobs(),
         this.logger,
       );
-      if (this.workspace.ownsOutputDir) await rm(this.workspace.runDir, { recursive: true, force: true });
+      // Uploaded: nothing of the run needs to stay on the node (a warm Lambda keeps its /tmp).
+      await rm(this.workspace.runDir, { recursive: true, force: true });
     } catch (err) {
       this.logger.error({ err: this.redactor.redact(String(err)) }, 'outputs not uploaded');
       if (exitCode === 0) exitCode = err instanceof RunnerError ? err.exitCode : RunnerExitCodes.storage;

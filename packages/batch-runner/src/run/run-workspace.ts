@@ -8,7 +8,7 @@ export interface RunWorkspace {
   readonly runDir: string;
   readonly inputDir: string;
   readonly outputDir: string;
-  /** Whether the runner made `outputDir` (and may remove it after a good upload). */
+  /** Whether the runner made `outputDir` (inside `runDir`), rather than TMP_OUTPUT_DIR naming one. */
   readonly ownsOutputDir: boolean;
   /** The app's stdout and stderr, beside its outputs. */
   readonly appLogFile: string;
