@@ -3,7 +3,7 @@ import { AbortedError, JobTimeoutError, RetryJobError, systemClock } from '@spot
 import type { DatasetIoOptions } from '../datasets/dataset-io.ts';
 import type { Permit, Semaphore } from '../dispatch/semaphore.ts';
 import { releasingSlotWhileWaiting, type SubtaskDispatcher } from '../dispatch/subtask-dispatcher.ts';
-import { SubtaskTimeoutError } from '../errors.ts';
+import { SubtaskAbandonedError, SubtaskTimeoutError } from '../errors.ts';
 import type { ModelRegistry } from '../model/model-registry.ts';
 import type { StatsSnapshot } from '../model/model-stats.ts';
 import type { ModelRunResult } from '../model/run-model.ts';
@@ -14,7 +14,6 @@ import { isJsonObject } from '../model/wire-json.ts';
 import type { NodeActivity } from '../node/node-activity.ts';
 import type { DistributionHooks } from './distribution-hooks.ts';
 import type { OutcomeSignals } from './outcome-signals.ts';
-import { SubtaskAbandonedError } from './subtask-abandoned-error.ts';
 import { type SubtaskMessage, subtaskMessageSchema } from './subtask-message.ts';
 import { isFinished, statusOf, type TaskRecord } from './task-records.ts';
 import type { TaskStore } from './task-store.ts';
