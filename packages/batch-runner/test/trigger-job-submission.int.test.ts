@@ -135,6 +135,7 @@ describe('job trigger Lambda (entry file, environment, DynamoDB on dynalite, a B
     const submitted = batch.jobs[0]!.body;
     expect(submitted).toMatchObject({ jobQueue: 'spot-queue', jobDefinition: 'architrave:4' });
     expect((submitted.containerOverrides as { environment: unknown }).environment).toEqual([
+      { name: 'SPOTJOBS_INPUT_ETAG', value: '0e4d6b3f9b1a2c7d8e5f6a7b8c9d0e1f' },
       { name: 'SPOTJOBS_INPUT_URI', value: `s3://${bucket}/input/${suffix}/run helper.sh` },
       { name: 'SPOTJOBS_OUTPUT_URI', value: `s3://${bucket}/output/${batch.jobs[0]?.jobName}/` },
       { name: 'SPOTJOBS_TRIGGER_ID', value: expect.stringMatching(/^[0-9a-f]{64}$/) },

@@ -52,6 +52,7 @@ describe('job trigger: S3 ObjectCreated → SubmitJob', () => {
     expect(job.environment).toEqual({
       SPOTJOBS_INPUT_URI: 's3://scar-architrave/input/run helper.sh',
       SPOTJOBS_INPUT_VERSION_ID: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+      SPOTJOBS_INPUT_ETAG: '0e4d6b3f9b1a2c7d8e5f6a7b8c9d0e1f',
       SPOTJOBS_OUTPUT_URI: `s3://scar-architrave/output/${job.jobName}/`,
       SPOTJOBS_TRIGGER_ID: expect.stringMatching(/^[0-9a-f]{64}$/),
     });

@@ -21,6 +21,7 @@ describe('S3 event notifications', () => {
         size: 412,
         versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
         sequencer: '0067C4312E9E7A6B21',
+        eTag: '0e4d6b3f9b1a2c7d8e5f6a7b8c9d0e1f',
         principalId: 'AWS:AIDAJQABLZS4A3QDU576Q',
       },
     ]);

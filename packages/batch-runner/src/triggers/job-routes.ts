@@ -89,6 +89,7 @@ export function planJob(
   version: ObjectVersion,
   versionId: string | undefined,
   objectId: string,
+  eTag?: string,
 ): JobPlan {
   const jobName = jobNameFor(version.key, objectId);
   const inputUri = formatS3Uri({ bucket: version.bucket, key: version.key });
@@ -101,6 +102,7 @@ export function planJob(
     [TriggerJobEnv.outputUri]: outputUri,
     [TriggerJobEnv.triggerId]: objectId,
     ...(versionId ? { [TriggerJobEnv.inputVersionId]: versionId } : {}),
+    ...(eTag ? { [TriggerJobEnv.inputETag]: eTag } : {}),
   };
   return {
     submission: {

@@ -57,7 +57,14 @@ export function jobSubmissionSteps(
       if (!version) return { kind: 'refuse', reason: 'no object version' };
       return {
         kind: 'proceed',
-        plan: planJob(settings, request.route, version, request.record.versionId, ctx.objectId),
+        plan: planJob(
+          settings,
+          request.route,
+          version,
+          request.record.versionId,
+          ctx.objectId,
+          request.record.eTag,
+        ),
       };
     },
     async act(plan, ctx) {

@@ -21,6 +21,8 @@ export interface S3ObjectEvent {
   readonly versionId: string | undefined;
   /** Orders events of one key; the same for every redelivery of one event. */
   readonly sequencer: string | undefined;
+  /** The object's ETag when the event was sent: lets the job check it reads those bytes. */
+  readonly eTag: string | undefined;
   /** Who wrote the object, as S3 reports it (`AWS:AIDA...` for an IAM user). */
   readonly principalId: string | undefined;
 }
@@ -43,6 +45,7 @@ const recordSchema = z.looseObject({
       key: z.string().min(1),
       size: z.number().int().nonnegative().optional(),
       versionId: z.string().optional(),
+      eTag: z.string().optional(),
       sequencer: z.string().optional(),
     }),
   }),
@@ -114,6 +117,7 @@ export function parseS3Event(event: unknown): {
       size: r.s3.object.size,
       versionId: versionId === undefined || versionId === '' || versionId === 'null' ? undefined : versionId,
       sequencer: r.s3.object.sequencer || undefined,
+      eTag: r.s3.object.eTag || undefined,
       principalId: r.userIdentity?.principalId,
     });
   });
