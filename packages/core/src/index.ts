@@ -17,6 +17,8 @@ export {
   SleepHookSource,
   type SleepHookSourceOptions,
 } from './interruption/index.ts';
+export { composeOnce } from './lambda/compose-once.ts';
+export { invocationSignal, type LambdaDeadlineContext } from './lambda/invocation-signal.ts';
 export { type CreateLoggerOptions, createLogger, silentLogger } from './observability/create-logger.ts';
 export {
   type CheckVerdict,

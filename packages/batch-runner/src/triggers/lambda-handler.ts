@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { composeOnce, invocationSignal } from '@spotjobs/core';
 import type { AdmissionReport, Invocation } from './admission-types.ts';
 
 /** The part of the Lambda context the trigger handlers use. */
@@ -20,7 +21,6 @@ export type S3LambdaHandler = (event: unknown, context?: LambdaContextLike) => P
  * and ask for a retry instead of being killed mid-write.
  */
 const DEADLINE_MARGIN_MS = 3_000;
-const DEFAULT_REMAINING_MS = 30_000;
 
 /**
  * A Lambda handler for S3 event notifications around `handler`, which may be a factory: the
@@ -37,21 +37,10 @@ const DEFAULT_REMAINING_MS = 30_000;
 export function createS3LambdaHandler(
   handler: S3EventHandler | (() => S3EventHandler | Promise<S3EventHandler>),
 ): S3LambdaHandler {
-  let composed: Promise<S3EventHandler> | undefined;
-  const resolve = (): Promise<S3EventHandler> => {
-    if (typeof handler !== 'function') return Promise.resolve(handler);
-    composed ??= Promise.resolve()
-      .then(handler)
-      .catch((err: unknown) => {
-        composed = undefined;
-        throw err;
-      });
-    return composed;
-  };
+  const resolve = composeOnce(handler);
   return async (event, context) => {
     const resolved = await resolve();
-    const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
-    const signal = AbortSignal.timeout(Math.max(1, remaining - DEADLINE_MARGIN_MS));
+    const signal = invocationSignal(context, DEADLINE_MARGIN_MS);
     return resolved.handle(event, { owner: context?.awsRequestId ?? randomUUID(), signal });
   };
 }

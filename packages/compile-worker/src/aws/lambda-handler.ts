@@ -1,3 +1,4 @@
+import { composeOnce, invocationSignal } from '@spotjobs/core';
 import type { CompileApi } from '../api/compile-api.ts';
 import {
   type ApiGatewayProxyEvent,
@@ -29,21 +30,10 @@ const DEADLINE_MARGIN_MS = 500;
 export function createLambdaHandler(
   api: CompileApi | (() => CompileApi | Promise<CompileApi>),
 ): (event: ApiGatewayProxyEvent, context?: LambdaContextLike) => Promise<ApiGatewayProxyResult> {
-  let composed: Promise<CompileApi> | undefined;
-  const resolve = (): Promise<CompileApi> => {
-    if (typeof api !== 'function') return Promise.resolve(api);
-    composed ??= Promise.resolve()
-      .then(api)
-      .catch((err: unknown) => {
-        composed = undefined;
-        throw err;
-      });
-    return composed;
-  };
+  const resolve = composeOnce(api);
   return async (event, context) => {
     const resolved = await resolve();
-    const remaining = context?.getRemainingTimeInMillis?.() ?? 30_000;
-    const signal = AbortSignal.timeout(Math.max(1, remaining - DEADLINE_MARGIN_MS));
+    const signal = invocationSignal(context, DEADLINE_MARGIN_MS);
     return toProxyResult(await resolved.handle(eventToApiRequest(event, signal)));
   };
 }
