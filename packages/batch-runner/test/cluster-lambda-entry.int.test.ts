@@ -3,18 +3,15 @@
 // DynamoDB (dynalite) and stand-ins for CloudFormation and SES (loopback HTTP servers
 // speaking their query protocols; no emulator exists) through AWS_ENDPOINT_URL_*.
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { ensureDynamoTable, ensureS3Bucket } from '@spotjobs/core/aws';
-import { awsTestClientConfig } from '@spotjobs/core/testing';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import type { AdmissionReport } from '../src/triggers/admission-types.ts';
+import { useEmulatorAws } from './emulator-aws.ts';
 import {
   encodeS3EventKey,
   type FakeResponse,
@@ -25,25 +22,13 @@ import {
 } from './trigger-test-kit.ts';
 
 const endpoints = inject('emulators');
-const s3 = new S3Client({ ...awsTestClientConfig, endpoint: endpoints.s3 });
-const dynamodb = new DynamoDBClient({ ...awsTestClientConfig, endpoint: endpoints.dynamodb });
 const suffix = randomUUID().slice(0, 8);
 const usersBucket = `users-${suffix}`;
 const customizerBucket = `customizer-${suffix}`;
 const tableName = `cluster-entry-${suffix}`;
+const { s3 } = useEmulatorAws({ buckets: [usersBucket, customizerBucket], table: tableName });
 const CFN = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 const SES = 'http://ses.amazonaws.com/doc/2010-12-01/';
-
-beforeAll(async () => {
-  await ensureS3Bucket(s3, usersBucket);
-  await ensureS3Bucket(s3, customizerBucket);
-  await ensureDynamoTable(dynamodb, tableName);
-});
-
-afterAll(() => {
-  s3.destroy();
-  dynamodb.destroy();
-});
 
 interface FakeStack {
   id: string;

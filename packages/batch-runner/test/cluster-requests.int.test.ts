@@ -3,18 +3,16 @@
 // shapes for objects a user really uploaded. CloudFormation and SES have no emulator: they
 // are the in-memory ports here (their SDK adapters have their own unit tests).
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
 import { ClaimStore } from '@spotjobs/core';
-import { DynamoTable, ensureDynamoTable, ensureS3Bucket } from '@spotjobs/core/aws';
-import { awsTestClientConfig, ManualClock } from '@spotjobs/core/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoTable } from '@spotjobs/core/aws';
+import { ManualClock } from '@spotjobs/core/testing';
+import { describe, expect, it } from 'vitest';
 import { MemoryClusterStacks, type MemoryStackScript } from '../src/aws-ports/memory-cluster-stacks.ts';
 import { MemoryNotifier } from '../src/aws-ports/memory-notifier.ts';
 import type { ClusterNotice } from '../src/aws-ports/notifier.ts';
@@ -25,27 +23,15 @@ import { createS3LambdaHandler } from '../src/triggers/lambda-handler.ts';
 import { objectVersionId, objectVersionOf } from '../src/triggers/object-version.ts';
 import { parseS3Event } from '../src/triggers/s3-event.ts';
 import { RetryRecordsError } from '../src/triggers/trigger-errors.ts';
+import { useEmulatorAws } from './emulator-aws.ts';
 import { drive, encodeS3EventKey, s3Event } from './trigger-test-kit.ts';
 
-const endpoints = inject('emulators');
-const s3 = new S3Client({ ...awsTestClientConfig, endpoint: endpoints.s3 });
-const dynamodb = new DynamoDBClient({ ...awsTestClientConfig, endpoint: endpoints.dynamodb });
 const suffix = randomUUID().slice(0, 8);
 const usersBucket = `af-users-${suffix}`;
 const customizerBucket = `af-customizer-${suffix}`;
 const tableName = `cluster-triggers-${suffix}`;
+const { s3, dynamodb } = useEmulatorAws({ buckets: [usersBucket, customizerBucket], table: tableName });
 let sequence = 0;
-
-beforeAll(async () => {
-  await ensureS3Bucket(s3, usersBucket);
-  await ensureS3Bucket(s3, customizerBucket);
-  await ensureDynamoTable(dynamodb, tableName);
-});
-
-afterAll(() => {
-  s3.destroy();
-  dynamodb.destroy();
-});
 
 function world(
   script: (name: string) => MemoryStackScript,

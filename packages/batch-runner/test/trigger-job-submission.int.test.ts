@@ -3,12 +3,10 @@
 // the AWS Batch API (a loopback HTTP server; no emulator exists) through AWS_ENDPOINT_URL_*.
 // Inputs are objects really uploaded to S3 (fauxqs); events have S3's real shape.
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ensureDynamoTable, ensureS3Bucket } from '@spotjobs/core/aws';
-import { awsTestClientConfig } from '@spotjobs/core/testing';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, inject, it, vi } from 'vitest';
 import type { AdmissionReport } from '../src/triggers/admission-types.ts';
+import { useEmulatorAws } from './emulator-aws.ts';
 import {
   encodeS3EventKey,
   type FakeResponse,
@@ -19,21 +17,10 @@ import {
 } from './trigger-test-kit.ts';
 
 const endpoints = inject('emulators');
-const s3 = new S3Client({ ...awsTestClientConfig, endpoint: endpoints.s3 });
-const dynamodb = new DynamoDBClient({ ...awsTestClientConfig, endpoint: endpoints.dynamodb });
 const suffix = randomUUID().slice(0, 8);
 const bucket = `jobs-in-${suffix}`;
 const tableName = `job-triggers-${suffix}`;
-
-beforeAll(async () => {
-  await ensureS3Bucket(s3, bucket);
-  await ensureDynamoTable(dynamodb, tableName);
-});
-
-afterAll(() => {
-  s3.destroy();
-  dynamodb.destroy();
-});
+const { s3 } = useEmulatorAws({ buckets: [bucket], table: tableName });
 
 /** A stand-in for the Batch API: SubmitJob hands out ids, ListJobs finds them by name. */
 function batchApi() {
