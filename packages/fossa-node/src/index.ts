@@ -161,15 +161,14 @@ export {
 } from './node-config.ts';
 export { escapeHtml, Html, type HtmlValue, hrefSegment, html, rawHtml } from './web/html.ts';
 export { InMemoryClusterReadModel } from './web/in-memory-cluster-read-model.ts';
+export { createNodePages, type NodePagesOptions, nodeInfoTable } from './web/node-pages.ts';
 export {
-  answerTaskPage,
-  createNodePages,
-  failPage,
-  type NodePagesOptions,
-  nodeInfoTable,
+  createPageHandler,
   type PageHandler,
-  taskIdFromPath,
-} from './web/node-pages.ts';
+  type PageHandlerOptions,
+  type PageRequest,
+  pathId,
+} from './web/page-handler.ts';
 export {
   pageLayout,
   requestSignal,
@@ -204,5 +203,6 @@ export {
   type TaskSummary,
   type TaskView,
 } from './web/read-model.ts';
-export { taskPage } from './web/task-page.ts';
+export { readTaskLists, type TaskLists, taskListSections } from './web/task-lists.ts';
+export { answerTaskPage, taskPage } from './web/task-page.ts';
 export { checkTaskQuery, offsetCursor, offsetFromCursor, pageParams } from './web/task-paging.ts';

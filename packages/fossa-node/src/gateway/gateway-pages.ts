@@ -1,31 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@spotjobs/core';
 import { type Html, hrefSegment, html } from '../web/html.ts';
-import {
-  answerTaskPage,
-  failPage,
-  nodeInfoTable,
-  type PageHandler,
-  taskIdFromPath,
-} from '../web/node-pages.ts';
-import {
-  pageLayout,
-  requestSignal,
-  STYLESHEET_PATH,
-  sendHtml,
-  sendStylesheet,
-  sendText,
-} from '../web/page-layout.ts';
-import {
-  keyValueTable,
-  nextPageLink,
-  nodeLink,
-  type PageLinks,
-  taskTable,
-  timeCell,
-} from '../web/page-parts.ts';
+import { nodeInfoTable } from '../web/node-pages.ts';
+import { createPageHandler, type PageHandler, type PageRequest, pathId } from '../web/page-handler.ts';
+import { pageLayout, sendHtml, sendText } from '../web/page-layout.ts';
+import { keyValueTable, nodeLink, type PageLinks, timeCell } from '../web/page-parts.ts';
 import type { ClusterReadModel, EcsTaskView, NodeView } from '../web/read-model.ts';
-import { pageParams } from '../web/task-paging.ts';
+import { readTaskLists, taskListSections } from '../web/task-lists.ts';
+import { answerTaskPage } from '../web/task-page.ts';
 import { mergeClusterNodes } from './cluster-nodes.ts';
 import type { EcsTaskLister } from './ecs-task-lister.ts';
 
@@ -44,9 +25,6 @@ export const gatewayLinks: PageLinks = {
   node: (nodeId) => `/node/${hrefSegment(nodeId)}`,
 };
 
-/** Running tasks listed on one page: the cluster's slots, bounded. */
-const RUNNING_LIMIT = 200;
-
 /**
  * The cluster view's pages (authentication is the server's job, in front of these):
  * - `GET /`: the nodes (heartbeats joined with ECS), the cluster's running tasks, and its
@@ -61,47 +39,34 @@ const RUNNING_LIMIT = 200;
  * ```
  */
 export function createGatewayPages(options: GatewayPagesOptions): PageHandler {
-  return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const route = gatewayRoute(url.pathname);
-    if (route === undefined) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      sendText(req, res, 405, 'Method not allowed');
-      return true;
-    }
-    if (route.page === 'stylesheet') {
-      sendStylesheet(req, res);
-      return true;
-    }
-    const signal = requestSignal(res, options.signal);
-    let answer: Promise<void>;
-    if (route.page === 'cluster') answer = clusterPage(req, res, options, url, signal);
-    else if (route.page === 'node') answer = nodePage(req, res, options, route.nodeId, url, signal);
-    else answer = answerTaskPage(req, res, options.readModel, route.taskId, gatewayLinks, signal);
-    answer.catch((err: unknown) => failPage(req, res, err, options.logger));
-    return true;
-  };
+  return createPageHandler<GatewayRoute>({
+    route: gatewayRoute,
+    answer: (request) => {
+      const { route } = request;
+      if (route.page === 'cluster') return clusterPage(request, options);
+      if (route.page === 'node') return nodePage(request, options, route.nodeId);
+      return answerTaskPage(
+        request.req,
+        request.res,
+        options.readModel,
+        route.taskId,
+        gatewayLinks,
+        request.signal,
+      );
+    },
+    logger: options.logger,
+    signal: options.signal,
+  });
 }
 
-type GatewayRoute =
-  | { page: 'cluster' }
-  | { page: 'stylesheet' }
-  | { page: 'node'; nodeId: string }
-  | { page: 'task'; taskId: string };
+type GatewayRoute = { page: 'cluster' } | { page: 'node'; nodeId: string } | { page: 'task'; taskId: string };
 
 function gatewayRoute(pathname: string): GatewayRoute | undefined {
   if (pathname === '/') return { page: 'cluster' };
-  if (pathname === STYLESHEET_PATH) return { page: 'stylesheet' };
-  const taskId = taskIdFromPath(pathname);
+  const taskId = pathId(pathname, 'task');
   if (taskId !== undefined) return { page: 'task', taskId };
-  const match = /^\/node\/([^/]+)$/.exec(pathname);
-  if (!match?.[1]) return undefined;
-  try {
-    return { page: 'node', nodeId: decodeURIComponent(match[1]) };
-  } catch {
-    return undefined;
-  }
+  const nodeId = pathId(pathname, 'node');
+  return nodeId === undefined ? undefined : { page: 'node', nodeId };
 }
 
 type ClusterNodes = { nodes: NodeView[]; ecsProblem: string | null };
@@ -125,36 +90,20 @@ async function clusterNodes(options: GatewayPagesOptions, signal: AbortSignal): 
 }
 
 async function clusterPage(
-  req: IncomingMessage,
-  res: ServerResponse,
+  { req, res, url, signal }: PageRequest<GatewayRoute>,
   options: GatewayPagesOptions,
-  url: URL,
-  signal: AbortSignal,
 ): Promise<void> {
-  const page = pageParams(url.searchParams);
-  const [{ nodes, ecsProblem }, running, finished] = await Promise.all([
+  const [{ nodes, ecsProblem }, lists] = await Promise.all([
     clusterNodes(options, signal),
-    options.readModel.tasks({ state: 'running', limit: RUNNING_LIMIT }, signal),
-    options.readModel.tasks({ state: 'finished', ...page }, signal),
+    readTaskLists(options.readModel, url.searchParams, undefined, signal),
   ]);
   const body = html`${ecsProblem === null ? '' : html`<p id="ecs-problem">The ECS task listing failed: ${ecsProblem}</p>`}
-<h2>Nodes</h2>${nodesTable(nodes)}
-<h2>Running Tasks</h2>${taskTable({
-    id: 'running-tasks',
-    tasks: running.tasks,
+<h2>Nodes</h2>${nodesTable(nodes)}${taskListSections(lists, {
+    path: '/',
     links: gatewayLinks,
-    empty: "There aren't currently any running tasks.",
-    showFinished: false,
+    noneFinished: 'No task has finished yet.',
     showNode: true,
-  })}
-<h2>Recently Completed Tasks</h2>${taskTable({
-    id: 'recent-tasks',
-    tasks: finished.tasks,
-    links: gatewayLinks,
-    empty: 'No task has finished yet.',
-    showFinished: true,
-    showNode: true,
-  })}${nextPageLink('/', page.limit, finished.nextCursor)}`;
+  })}`;
   sendHtml(req, res, 200, pageLayout({ title: 'Fossa cluster', subtitle: `${nodes.length} nodes`, body }));
 }
 
@@ -171,26 +120,17 @@ function nodesTable(nodes: readonly NodeView[]): Html {
 }
 
 async function nodePage(
-  req: IncomingMessage,
-  res: ServerResponse,
+  { req, res, url, signal }: PageRequest<GatewayRoute>,
   options: GatewayPagesOptions,
   nodeId: string,
-  url: URL,
-  signal: AbortSignal,
 ): Promise<void> {
-  const page = pageParams(url.searchParams);
-  const [{ nodes }, running, finished] = await Promise.all([
+  const [{ nodes }, lists] = await Promise.all([
     clusterNodes(options, signal),
-    options.readModel.tasks({ state: 'running', nodeId, limit: RUNNING_LIMIT }, signal),
-    options.readModel.tasks({ state: 'finished', nodeId, ...page }, signal),
+    readTaskLists(options.readModel, url.searchParams, nodeId, signal),
   ]);
   const node = nodes.find((candidate) => candidate.nodeId === nodeId);
-  if (
-    node === undefined &&
-    running.tasks.length === 0 &&
-    finished.tasks.length === 0 &&
-    page.cursor === undefined
-  ) {
+  const neverSeen = lists.running.tasks.length === 0 && lists.finished.tasks.length === 0;
+  if (node === undefined && neverSeen && lists.firstPage) {
     sendText(req, res, 404, 'Node not found');
     return;
   }
@@ -207,23 +147,12 @@ async function nodePage(
           ['private_ipv4_address', ecs.privateIpv4Address ?? ''],
           ['capacity_provider', ecs.capacityProviderName ?? ''],
         ])}`
-  }
-<h2>Running Tasks</h2>${taskTable({
-    id: 'running-tasks',
-    tasks: running.tasks,
+  }${taskListSections(lists, {
+    path: `/node/${hrefSegment(nodeId)}`,
     links: gatewayLinks,
-    empty: "There aren't currently any running tasks.",
-    showFinished: false,
+    noneFinished: "This node hasn't run any tasks.",
     showNode: false,
-  })}
-<h2>Recently Completed Tasks</h2>${taskTable({
-    id: 'recent-tasks',
-    tasks: finished.tasks,
-    links: gatewayLinks,
-    empty: "This node hasn't run any tasks.",
-    showFinished: true,
-    showNode: false,
-  })}${nextPageLink(`/node/${hrefSegment(nodeId)}`, page.limit, finished.nextCursor)}`;
+  })}`;
   sendHtml(
     req,
     res,

@@ -1,28 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, ValidationError } from '@spotjobs/core';
+import type { Logger } from '@spotjobs/core';
 import { type Html, html } from './html.ts';
-import {
-  pageLayout,
-  requestSignal,
-  STYLESHEET_PATH,
-  sendHtml,
-  sendStylesheet,
-  sendText,
-} from './page-layout.ts';
-import {
-  keyValueTable,
-  nextPageLink,
-  nodePageLinks,
-  type PageLinks,
-  taskTable,
-  timeCell,
-} from './page-parts.ts';
+import { createPageHandler, type PageHandler, type PageRequest, pathId } from './page-handler.ts';
+import { pageLayout, sendHtml } from './page-layout.ts';
+import { keyValueTable, nodePageLinks, timeCell } from './page-parts.ts';
 import type { ClusterReadModel, NodeView } from './read-model.ts';
-import { taskPage } from './task-page.ts';
-import { pageParams } from './task-paging.ts';
-
-/** Mounts pages on a `node:http` server: true when the request was one of them (answered or being answered). */
-export type PageHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+import { readTaskLists, taskListSections } from './task-lists.ts';
+import { answerTaskPage } from './task-page.ts';
 
 export interface NodePagesOptions {
   /** This node's id: the `/` page shows its info and the tasks it ran. */
@@ -32,9 +15,6 @@ export interface NodePagesOptions {
   /** The server's shutdown: aborts reads still running. */
   readonly signal?: AbortSignal;
 }
-
-/** Running tasks shown on `/`: a node runs at most its capacity, so one bounded page holds them. */
-const RUNNING_LIMIT = 200;
 
 /**
  * Fossa's node pages, rendered on the server as plain HTML from a `ClusterReadModel`:
@@ -51,88 +31,48 @@ const RUNNING_LIMIT = 200;
  * ```
  */
 export function createNodePages(readModel: ClusterReadModel, options: NodePagesOptions): PageHandler {
-  return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://node.invalid');
-    const route = nodeRoute(url.pathname);
-    if (route === undefined) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      sendText(req, res, 405, 'Method not allowed');
-      return true;
-    }
-    if (route.page === 'stylesheet') {
-      sendStylesheet(req, res);
-      return true;
-    }
-    const signal = requestSignal(res, options.signal);
-    const answer =
-      route.page === 'node'
-        ? nodeIndex(req, res, readModel, options.nodeId, url, signal)
-        : answerTaskPage(req, res, readModel, route.taskId, nodePageLinks, signal);
-    answer.catch((err: unknown) => failPage(req, res, err, options.logger));
-    return true;
-  };
+  return createPageHandler<NodeRoute>({
+    route: nodeRoute,
+    answer: (request) =>
+      request.route.page === 'node'
+        ? nodeIndex(request, readModel, options.nodeId)
+        : answerTaskPage(
+            request.req,
+            request.res,
+            readModel,
+            request.route.taskId,
+            nodePageLinks,
+            request.signal,
+          ),
+    logger: options.logger,
+    signal: options.signal,
+  });
 }
 
-type NodeRoute = { page: 'node' } | { page: 'stylesheet' } | { page: 'task'; taskId: string };
+type NodeRoute = { page: 'node' } | { page: 'task'; taskId: string };
 
 function nodeRoute(pathname: string): NodeRoute | undefined {
   if (pathname === '/') return { page: 'node' };
-  if (pathname === STYLESHEET_PATH) return { page: 'stylesheet' };
-  const taskId = taskIdFromPath(pathname);
+  const taskId = pathId(pathname, 'task');
   return taskId === undefined ? undefined : { page: 'task', taskId };
 }
 
-/**
- * The task id of a `/task/<id>` path (percent-decoded), or undefined for any other path.
- *
- * @example
- * ```ts
- * taskIdFromPath('/task/abcde%3A3'); // 'abcde:3'
- * ```
- */
-export function taskIdFromPath(pathname: string): string | undefined {
-  const match = /^\/task\/([^/]+)$/.exec(pathname);
-  if (!match?.[1]) return undefined;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return undefined; // malformed percent-encoding names no task
-  }
-}
-
 async function nodeIndex(
-  req: IncomingMessage,
-  res: ServerResponse,
+  { req, res, url, signal }: PageRequest<NodeRoute>,
   readModel: ClusterReadModel,
   nodeId: string,
-  url: URL,
-  signal: AbortSignal,
 ): Promise<void> {
-  const page = pageParams(url.searchParams);
-  const [nodes, running, finished] = await Promise.all([
+  const [nodes, lists] = await Promise.all([
     readModel.nodes(signal),
-    readModel.tasks({ state: 'running', nodeId, limit: RUNNING_LIMIT }, signal),
-    readModel.tasks({ state: 'finished', nodeId, ...page }, signal),
+    readTaskLists(readModel, url.searchParams, nodeId, signal),
   ]);
   const node = nodes.find((candidate) => candidate.nodeId === nodeId);
-  const body = html`<h2>Node info</h2>${nodeInfoTable(node, nodeId)}
-<h2>Running Tasks</h2>${taskTable({
-    id: 'running-tasks',
-    tasks: running.tasks,
+  const body = html`<h2>Node info</h2>${nodeInfoTable(node, nodeId)}${taskListSections(lists, {
+    path: '/',
     links: nodePageLinks,
-    empty: "There aren't currently any running tasks.",
-    showFinished: false,
+    noneFinished: "This Fossa node hasn't run any tasks since it started.",
     showNode: false,
-  })}
-<h2>Recently Completed Tasks</h2>${taskTable({
-    id: 'recent-tasks',
-    tasks: finished.tasks,
-    links: nodePageLinks,
-    empty: "This Fossa node hasn't run any tasks since it started.",
-    showFinished: true,
-    showNode: false,
-  })}${nextPageLink('/', page.limit, finished.nextCursor)}`;
+  })}`;
   sendHtml(
     req,
     res,
@@ -141,7 +81,14 @@ async function nodeIndex(
   );
 }
 
-/** The node's key/value table, with Fossa's field names. */
+/**
+ * The node's key/value table, with Fossa's field names (on the node's `/` and the gateway's `/node/<id>`).
+ *
+ * @example
+ * ```ts
+ * const info = nodeInfoTable(nodes.find((node) => node.nodeId === nodeId), nodeId);
+ * ```
+ */
 export function nodeInfoTable(node: NodeView | undefined, nodeId: string): Html {
   return keyValueTable('node-info', [
     ['node_ident', nodeId],
@@ -151,37 +98,4 @@ export function nodeInfoTable(node: NodeView | undefined, nodeId: string): Html 
     ['running_tasks', node?.runningTaskIds.length ?? ''],
     ['last_heartbeat', timeCell(node?.lastHeartbeatAt ?? null)],
   ]);
-}
-
-/** Answers `/task/<id>`: the task's page with `links`, or Fossa's 404 `Task not found`. */
-export async function answerTaskPage(
-  req: IncomingMessage,
-  res: ServerResponse,
-  readModel: ClusterReadModel,
-  taskId: string,
-  links: PageLinks,
-  signal: AbortSignal,
-): Promise<void> {
-  const task = await readModel.task(taskId, signal);
-  if (task === undefined) sendText(req, res, 404, 'Task not found');
-  else sendHtml(req, res, 200, taskPage(task, links));
-}
-
-/**
- * Answers a page whose read failed: 400 naming the problem for a bad `?limit=`/`?cursor=`, else
- * a 500 without details (logged). Nothing when the client already left.
- */
-export function failPage(
-  req: IncomingMessage,
-  res: ServerResponse,
-  err: unknown,
-  logger: Logger | undefined,
-): void {
-  if (res.headersSent || res.destroyed) return;
-  if (err instanceof ValidationError) {
-    sendText(req, res, 400, `Bad request: ${err.issues.join('; ')}`);
-    return;
-  }
-  logger?.error({ err, url: req.url }, 'page failed');
-  sendText(req, res, 500, 'Internal error');
 }

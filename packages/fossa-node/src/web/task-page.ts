@@ -1,6 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TaskResultMessage } from '../model/task-messages.ts';
 import { type Html, type HtmlValue, html } from './html.ts';
-import { pageLayout } from './page-layout.ts';
+import { pageLayout, sendHtml, sendText } from './page-layout.ts';
 import {
   jsonCell,
   keyValueTable,
@@ -10,7 +11,28 @@ import {
   taskLink,
   timeCell,
 } from './page-parts.ts';
-import type { SubtaskView, TaskView } from './read-model.ts';
+import type { ClusterReadModel, SubtaskView, TaskView } from './read-model.ts';
+
+/**
+ * Answers `/task/<id>`: the task's page with `links`, or Fossa's 404 `Task not found`.
+ *
+ * @example
+ * ```ts
+ * await answerTaskPage(req, res, readModel, 'abcde:3', nodePageLinks, signal);
+ * ```
+ */
+export async function answerTaskPage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  readModel: ClusterReadModel,
+  taskId: string,
+  links: PageLinks,
+  signal: AbortSignal,
+): Promise<void> {
+  const task = await readModel.task(taskId, signal);
+  if (task === undefined) sendText(req, res, 404, 'Task not found');
+  else sendHtml(req, res, 200, taskPage(task, links));
+}
 
 /**
  * The page of one task (`/task/<id>`, on a node and on the gateway): its summary, its results
