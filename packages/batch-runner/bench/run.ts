@@ -3,29 +3,28 @@
 // bench itself broke. Baselines are SCAR architrave's figures by design (it needs sshd on
 // every node, so it is not run here): a hostfile polled every 3 s, and children that wait on
 // inotify with no limit.
-import { formatSummary, type ReportRow, renderTable } from '../../core/src/testing/bench-report.ts';
-import { summarise } from '../../core/src/testing/bench-stats.ts';
+import {
+  type BenchSettings,
+  formatSummary,
+  logToStderr,
+  positiveIntFromEnv,
+  type ReportRow,
+  runBenchMain,
+  summarise,
+} from '@spotjobs/core/bench';
 import { allTogether, type JobTiming, lastNodeLate, mainKilled } from './multinode-timing.ts';
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a whole number >= 1, got ${raw}`);
-  return value;
+interface MultinodeSettings extends BenchSettings {
+  /** Nodes per job (`SPOTJOBS_BENCH_NODES`). */
+  readonly nodes: number;
 }
 
-const rounds = positiveInt('SPOTJOBS_BENCH_ROUNDS', 3);
-const nodes = positiveInt('SPOTJOBS_BENCH_NODES', 16);
-const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (ms: number) => ms / 1000;
-const started = performance.now();
 
-const late: JobTiming[] = [];
-const together: JobTiming[] = [];
-const killed: number[] = [];
-let broken: unknown;
-try {
+/** Rounds of a job whose last node starts late, each beside one whose nodes start together. */
+async function rendezvousScenario({ rounds, nodes, log }: MultinodeSettings): Promise<ReportRow[]> {
+  const late: JobTiming[] = [];
+  const together: JobTiming[] = [];
   await allTogether(4); // warm-up: module cache, JIT; not recorded
   for (let round = 1; round <= rounds; round++) {
     const a = await lastNodeLate(nodes);
@@ -38,22 +37,13 @@ try {
     log(
       `[r${round}] ${nodes} together: rendezvous ${b.rendezvousAfterLastStartMs} ms after the last start, last child gone ${b.childrenGoneAfterMainMs} ms after the main node, done signal ${b.doneSignalMs} ms`,
     );
-    const c = await mainKilled(4, 1);
-    killed.push(c);
-    log(`[r${round}] main node killed: children gone ${c} ms later (SPOTJOBS_MAIN_GONE_SECONDS=1)`);
   }
-} catch (error) {
-  broken = error;
-}
-
-const rows: ReportRow[] = [];
-if (late.length > 0) {
   const rendezvous = summarise(late.map((t) => seconds(t.rendezvousAfterLastStartMs)));
   const gone = summarise([...late, ...together].map((t) => seconds(t.childrenGoneAfterMainMs)));
   const signal = summarise([...late, ...together].map((t) => seconds(t.doneSignalMs)));
   const joinSummary = summarise(late.map((t) => seconds(t.childJoinMs)));
   const togetherSummary = summarise(together.map((t) => seconds(t.rendezvousAfterLastStartMs)));
-  rows.push(
+  return [
     {
       scenario: `rendezvous of ${nodes} nodes after the last node starts`,
       core: formatSummary(rendezvous, 2, ' s'),
@@ -94,25 +84,36 @@ if (late.length > 0) {
       target: '-',
       pass: undefined,
     },
-  );
-}
-if (killed.length > 0) {
-  rows.push({
-    scenario: 'children gone after kill -9 of the main (gone-window 1 s)',
-    core: formatSummary(summarise(killed.map(seconds)), 2, ' s'),
-    baseline: 'SCAR: hangs',
-    ratio: '-',
-    target: '-',
-    pass: undefined,
-  });
+  ];
 }
 
-process.stdout.write(
-  `\n@spotjobs/batch-runner bench: ${rounds} rounds, medians [min–max] (targets judged on the max), ` +
-    `${((performance.now() - started) / 1000).toFixed(0)} s, Node ${process.version}\n\n${renderTable(rows)}\n\n`,
-);
-if (broken !== undefined) {
-  console.error('bench broke:', broken);
-  process.exit(2);
+/** Rounds of a job whose main node is killed with SIGKILL: how long its children outlive it. */
+async function mainKilledScenario({ rounds, log }: MultinodeSettings): Promise<ReportRow[]> {
+  const killed: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const c = await mainKilled(4, 1);
+    killed.push(c);
+    log(`[r${round}] main node killed: children gone ${c} ms later (SPOTJOBS_MAIN_GONE_SECONDS=1)`);
+  }
+  return [
+    {
+      scenario: 'children gone after kill -9 of the main (gone-window 1 s)',
+      core: formatSummary(summarise(killed.map(seconds)), 2, ' s'),
+      baseline: 'SCAR: hangs',
+      ratio: '-',
+      target: '-',
+      pass: undefined,
+    },
+  ];
 }
-process.exit(rows.every((row) => row.pass !== false) ? 0 : 1);
+
+await runBenchMain<MultinodeSettings>({
+  title: '@spotjobs/batch-runner',
+  scenarios: { rendezvous: rendezvousScenario, 'main-killed': mainKilledScenario },
+  settings: () => ({
+    rounds: positiveIntFromEnv('SPOTJOBS_BENCH_ROUNDS', 3),
+    nodes: positiveIntFromEnv('SPOTJOBS_BENCH_NODES', 16),
+    log: logToStderr,
+  }),
+  describe: (settings) => `${settings.rounds} rounds, medians [min–max] (targets judged on the max)`,
+});

@@ -2,18 +2,19 @@
 // environment by run.ts (the SPOTJOBS_BENCH_* pattern of the core's bench) and handed to every
 // scenario.
 
-/** How big and how often; `run.ts` reads them from the environment. */
-export interface BenchSettings {
-  /** Recorded rounds per scenario (`SPOTJOBS_BENCH_ROUNDS`, shared with the core's bench). */
-  readonly rounds: number;
+import type { BenchSettings as SharedBenchSettings } from '@spotjobs/core/bench';
+
+/**
+ * How big and how often; `run.ts` reads them from the environment (`rounds` from
+ * `SPOTJOBS_BENCH_ROUNDS`, shared with the core's bench).
+ */
+export interface BenchSettings extends SharedBenchSettings {
   /** Measured requests per side and round in the cache-hit scenario. */
   readonly cacheHitRequests: number;
   /** Requests in flight at once in the cache-hit scenario (the issue's 200). */
   readonly cacheHitConcurrency: number;
   /** Concurrent identical first requests per round (the issue's 100). */
   readonly firstRequests: number;
-  /** Where progress lines go (stderr), one per measurement. */
-  readonly log: (line: string) => void;
 }
 
 /** The targets of the issue, in one place. */

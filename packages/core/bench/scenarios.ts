@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchSettings as SharedBenchSettings } from '../src/testing/bench-main.ts';
 import { formatSummary, type ReportRow } from '../src/testing/bench-report.ts';
 import { summarise } from '../src/testing/bench-stats.ts';
 import type { EmulatorEndpoints } from '../src/testing/emulators.ts';
@@ -9,9 +10,8 @@ import { runSideBySide, type Side } from './side-by-side.ts';
 import { drainWithSqsConsumer } from './sqs-consumer-baseline.ts';
 
 /** How big and how often; `run.ts` reads them from the environment. */
-export interface BenchSettings {
+export interface BenchSettings extends SharedBenchSettings {
   readonly endpoints: EmulatorEndpoints;
-  readonly rounds: number;
   readonly noopMessages: number;
   readonly ioMessages: number;
   /** Spot notices measured in scenario 5. */
@@ -20,8 +20,6 @@ export interface BenchSettings {
   readonly overheadRounds: number;
   /** Messages per drain in scenario 6. */
   readonly overheadMessages: number;
-  /** Where progress lines go (stderr), one per drain. */
-  readonly log: (line: string) => void;
 }
 
 /** The targets of the issue, in one place. */

@@ -23,26 +23,30 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger, type Queue, type Table } from '@spotjobs/core';
 import { DynamoTable, ensureDynamoTable, ensureSqsQueue, SqsQueue } from '@spotjobs/core/aws';
+import {
+  type BenchSettings,
+  formatSummary,
+  logToStderr,
+  percentile,
+  positiveIntFromEnv,
+  type ReportRow,
+  runBenchMain,
+  summarise,
+} from '@spotjobs/core/bench';
 import { openLocalStore } from '@spotjobs/core/local';
-import { formatSummary, type ReportRow, renderTable } from '../../core/src/testing/bench-report.ts';
-import { percentile, summarise } from '../../core/src/testing/bench-stats.ts';
 import { awsTestClientConfig, startEmulators } from '../../core/src/testing/emulators.ts';
 import type { DistributionHooks } from '../src/distribution/distribution-hooks.ts';
 import { exampleModelRegistry } from '../src/examples/example-models.ts';
 import { FossaNode } from '../src/node/fossa-node.ts';
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a whole number >= 1, got ${raw}`);
-  return value;
+interface FossaBenchSettings extends BenchSettings {
+  /** Rounds on three nodes sharing fauxqs + dynalite (`FOSSA_BENCH_SQS_ROUNDS`). */
+  readonly sqsRounds: number;
 }
 
-const rounds = positiveInt('FOSSA_BENCH_ROUNDS', 5);
-const sqsRounds = positiveInt('FOSSA_BENCH_SQS_ROUNDS', 3);
-const log = (line: string) => process.stderr.write(`${line}\n`);
 const logger = createLogger({ name: 'fossa-bench', level: 'error' });
+/** Where the embedded node kept its data, for the header (known once it ran). */
+let where = '';
 
 interface Figures {
   readonly wide: number[];
@@ -74,7 +78,7 @@ async function measure(
   name: string,
   nodes: readonly FossaNode[],
   timeline: Timeline,
-  count: number,
+  { rounds, log }: BenchSettings,
 ): Promise<Figures> {
   const [entry] = nodes;
   async function staggered(workers: number): Promise<{ wallMs: number; parentLagMs: number }> {
@@ -103,7 +107,7 @@ async function measure(
     dispatchToStart: timeline.dispatchToStart,
     lags: [],
   };
-  for (let round = 1; round <= count; round++) {
+  for (let round = 1; round <= rounds; round++) {
     const twelve = await staggered(12);
     const two = await staggered(2);
     figures.wide.push(twelve.wallMs);
@@ -147,10 +151,10 @@ async function startNodes(
   };
 }
 
-async function embedded(): Promise<{ figures: Figures; where: string }> {
+async function embedded(settings: FossaBenchSettings): Promise<Figures> {
   // On tmpfs when there is one: the figures are the distribution's, not the disk's (SQLite
   // runs with synchronous=FULL, so on a slow disk each Table write adds its fsync).
-  const where = process.env.FOSSA_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+  where = process.env.FOSSA_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const dataDir = await mkdtemp(join(where, 'fossa-bench-'));
   const store = await openLocalStore({ dataDir });
   const timeline = new Timeline();
@@ -160,7 +164,7 @@ async function embedded(): Promise<{ figures: Figures; where: string }> {
     timeline,
   );
   try {
-    return { figures: await measure('embedded', cluster.nodes, timeline, rounds), where };
+    return await measure('embedded', cluster.nodes, timeline, settings);
   } finally {
     await cluster.stop();
     await store.close();
@@ -168,7 +172,7 @@ async function embedded(): Promise<{ figures: Figures; where: string }> {
   }
 }
 
-async function threeNodesOnSqs(): Promise<Figures> {
+async function threeNodesOnSqs(settings: FossaBenchSettings): Promise<Figures> {
   const emulators = await startEmulators();
   const sqs = new SQSClient({ ...awsTestClientConfig, endpoint: emulators.endpoints.sqs });
   const dynamodb = new DynamoDBClient({ ...awsTestClientConfig, endpoint: emulators.endpoints.dynamodb });
@@ -187,7 +191,10 @@ async function threeNodesOnSqs(): Promise<Figures> {
       timeline,
     );
     try {
-      return await measure('3 nodes/SQS', cluster.nodes, timeline, sqsRounds);
+      return await measure('3 nodes/SQS', cluster.nodes, timeline, {
+        ...settings,
+        rounds: settings.sqsRounds,
+      });
     } finally {
       await cluster.stop();
     }
@@ -231,26 +238,23 @@ function rows(label: string, figures: Figures, targets: boolean): ReportRow[] {
   ];
 }
 
-const started = performance.now();
-const report: ReportRow[] = [];
-let where = '';
-let broken: unknown;
-try {
-  const local = await embedded();
-  where = local.where;
-  report.push(...rows('embedded', local.figures, true));
-  if (process.env.FOSSA_BENCH_SKIP_SQS !== '1')
-    report.push(...rows('3 nodes/SQS', await threeNodesOnSqs(), false));
-} catch (error) {
-  broken = error;
-}
-if (broken) {
-  console.error('bench broke:', broken);
-  process.exit(2);
-}
-const seconds = ((performance.now() - started) / 1000).toFixed(0);
-process.stdout.write(
-  `\n@spotjobs/fossa-node bench: ${rounds} rounds embedded (data in ${where}), ${sqsRounds} on fauxqs + dynalite, ` +
-    `medians [min–max], ${seconds} s, Node ${process.version}\n\n${renderTable(report)}\n\n`,
-);
-process.exit(report.every((row) => row.pass !== false) ? 0 : 1);
+await runBenchMain<FossaBenchSettings>({
+  title: '@spotjobs/fossa-node',
+  scenarios: {
+    embedded: async (settings) => rows('embedded', await embedded(settings), true),
+    // Informational; FOSSA_BENCH_SKIP_SQS=1 leaves it out.
+    ...(process.env.FOSSA_BENCH_SKIP_SQS === '1'
+      ? {}
+      : {
+          sqs: async (settings: FossaBenchSettings) =>
+            rows('3 nodes/SQS', await threeNodesOnSqs(settings), false),
+        }),
+  },
+  settings: () => ({
+    rounds: positiveIntFromEnv('FOSSA_BENCH_ROUNDS', 5),
+    sqsRounds: positiveIntFromEnv('FOSSA_BENCH_SQS_ROUNDS', 3),
+    log: logToStderr,
+  }),
+  describe: ({ rounds, sqsRounds }) =>
+    `${rounds} rounds embedded (data in ${where}), ${sqsRounds} on fauxqs + dynalite, medians [min–max]`,
+});
