@@ -51,7 +51,14 @@ async function setUp() {
     await chmod(path, 0o755);
     return path;
   };
-  return { inBucket, outBucket, dir, env, upload, script };
+  /** Starts the runner as Batch job `jobId`; its outputs land under `results/<jobId>/`. */
+  const startBatchRun = (more: Record<string, string>, jobId: string = randomUUID()) => ({
+    jobId,
+    run: startRunner(env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, ...more })),
+  });
+  /** The text of output `name` of run `runId`. */
+  const result = (runId: string, name: string) => readObject(s3(), outBucket, `results/${runId}/${name}`);
+  return { inBucket, outBucket, dir, env, upload, script, startBatchRun, result };
 }
 
 function timeLogField(text: string, field: string): string | undefined {
@@ -79,17 +86,12 @@ head -c 20971520 /dev/zero > "$2/big.bin"
 echo "warning on stderr" >&2
 `,
     );
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({
-        EXEC_TYPE: 'batch',
-        AWS_BATCH_JOB_ID: jobId,
-        APP_BIN: app,
-        APP_PARAMS: '["{input}", "{output}"]',
-        SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/home/alice/run.sh`,
-        SPOTJOBS_EXTRA_INPUTS: `s3://${t.inBucket}/home/alice/deps.tar.gz s3://${t.inBucket}/home/alice/data.zip`,
-      }),
-    );
+    const { jobId, run } = t.startBatchRun({
+      APP_BIN: app,
+      APP_PARAMS: '["{input}", "{output}"]',
+      SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/home/alice/run.sh`,
+      SPOTJOBS_EXTRA_INPUTS: `s3://${t.inBucket}/home/alice/deps.tar.gz s3://${t.inBucket}/home/alice/data.zip`,
+    });
     expect((await run.exited).code).toBe(0);
     expect(run.stdout).toContain('echo from the trigger\n');
     expect(run.stderr).toContain('warning on stderr\n');
@@ -126,31 +128,23 @@ echo "warning on stderr" >&2
       'app.sh',
       '#!/bin/sh\necho "$SPOTJOBS_RUN_ID" > "$TMP_OUTPUT_DIR/result.txt"\nexit "$1"\n',
     );
-    const [first, second] = [randomUUID(), randomUUID()];
-    const runs = [
-      [first, '0'],
-      [second, '3'],
-    ].map(([jobId, code]) =>
-      startRunner(
-        t.env({
-          EXEC_TYPE: 'batch',
-          AWS_BATCH_JOB_ID: jobId!,
+    const jobs = ['0', '3'].map((code) => {
+      const jobId = randomUUID();
+      const started = t.startBatchRun(
+        {
           APP_BIN: app,
-          APP_PARAMS: code!,
+          APP_PARAMS: code,
           SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/jobs/in.txt`,
           SPOTJOBS_WORK_DIR: join(t.dir, `work-${jobId}`),
-        }),
-      ),
-    );
-    expect((await Promise.all(runs.map((r) => r.exited))).map((e) => e.code)).toEqual([0, 3]);
-    for (const [jobId, code] of [
-      [first, '0'],
-      [second, '3'],
-    ]) {
-      expect(await readObject(s3(), t.outBucket, `results/${jobId}/result.txt`)).toBe(`${jobId}\n`);
-      expect(
-        timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'exit_code'),
-      ).toBe(code);
+        },
+        jobId,
+      );
+      return { ...started, code };
+    });
+    expect((await Promise.all(jobs.map((j) => j.run.exited))).map((e) => e.code)).toEqual([0, 3]);
+    for (const { jobId, code } of jobs) {
+      expect(await t.result(jobId, 'result.txt')).toBe(`${jobId}\n`);
+      expect(timeLogField(await t.result(jobId, 'time.log'), 'exit_code')).toBe(code);
     }
   }, 120_000);
 
@@ -158,18 +152,13 @@ echo "warning on stderr" >&2
     const t = await setUp();
     await t.upload('in.txt', 'jobs/in.txt', 'input bytes');
     const shared = join(t.dir, 'shared-tmp');
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({
-        EXEC_TYPE: 'batch',
-        AWS_BATCH_JOB_ID: jobId,
-        APP_BIN: '/bin/sh',
-        APP_PARAMS: '["-c", "echo out > $TMP_OUTPUT_DIR/result.txt"]',
-        SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/jobs/in.txt`,
-        TMP_OUTPUT_DIR: shared,
-        SPOTJOBS_WORK_DIR: shared, // the run dir (inputs, hostfile) sits inside the output folder
-      }),
-    );
+    const { jobId, run } = t.startBatchRun({
+      APP_BIN: '/bin/sh',
+      APP_PARAMS: '["-c", "echo out > $TMP_OUTPUT_DIR/result.txt"]',
+      SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/jobs/in.txt`,
+      TMP_OUTPUT_DIR: shared,
+      SPOTJOBS_WORK_DIR: shared, // the run dir (inputs, hostfile) sits inside the output folder
+    });
     expect((await run.exited).code).toBe(0);
     expect(await listKeys(s3(), t.outBucket, `results/${jobId}/`)).toEqual(
       ['app.log', 'result.txt', 'time.log'].map((k) => `results/${jobId}/${k}`),
@@ -197,11 +186,9 @@ echo "warning on stderr" >&2
       }),
     );
     expect((await run.exited).code).toBe(0);
-    const text = await readObject(s3(), t.outBucket, `results/${requestId}/out.txt`);
+    const text = await t.result(requestId, 'out.txt');
     expect(text).toMatch(/^ran as .*\/input\/run helper\.sh\n$/);
-    expect(timeLogField(await readObject(s3(), t.outBucket, `results/${requestId}/time.log`), 'node')).toBe(
-      '0 of 1 (lambda)',
-    );
+    expect(timeLogField(await t.result(requestId, 'time.log'), 'node')).toBe('0 of 1 (lambda)');
   }, 120_000);
 });
 
@@ -211,19 +198,14 @@ describe('refused runs', () => {
     await t.upload('run.sh', 'home/alice/run.sh', 'x');
     await t.upload('bob.tar', 'home/bob/private.tar', 'y');
     const app = await t.script('app.sh', '#!/bin/sh\ntouch "$TMP_OUTPUT_DIR/app-ran"\n');
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({
-        EXEC_TYPE: 'batch',
-        AWS_BATCH_JOB_ID: jobId,
-        APP_BIN: app,
-        SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/home/alice/run.sh`,
-        SPOTJOBS_EXTRA_INPUTS: `s3://${t.inBucket}/home/bob/private.tar`,
-      }),
-    );
+    const { jobId, run } = t.startBatchRun({
+      APP_BIN: app,
+      SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/home/alice/run.sh`,
+      SPOTJOBS_EXTRA_INPUTS: `s3://${t.inBucket}/home/bob/private.tar`,
+    });
     expect((await run.exited).code).toBe(65);
     expect(await listKeys(s3(), t.outBucket, `results/${jobId}/`)).toEqual([`results/${jobId}/time.log`]);
-    const status = timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'status');
+    const status = timeLogField(await t.result(jobId, 'time.log'), 'status');
     expect(status).toBe(
       `failed: input s3://${t.inBucket}/home/bob/private.tar refused: outside this job's input prefixes (s3://${t.inBucket}/home/alice/)`,
     );
@@ -232,16 +214,11 @@ describe('refused runs', () => {
   it('refuses an oversized input (exit 65)', async () => {
     const t = await setUp();
     await t.upload('big.dat', 'jobs/big.dat', Buffer.alloc(4096));
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({
-        EXEC_TYPE: 'batch',
-        AWS_BATCH_JOB_ID: jobId,
-        APP_BIN: '/bin/true',
-        SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/jobs/big.dat`,
-        SPOTJOBS_MAX_INPUT_BYTES: '1024',
-      }),
-    );
+    const { run } = t.startBatchRun({
+      APP_BIN: '/bin/true',
+      SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/jobs/big.dat`,
+      SPOTJOBS_MAX_INPUT_BYTES: '1024',
+    });
     expect((await run.exited).code).toBe(65);
     expect(run.logs()).toContainEqual(
       expect.objectContaining({
@@ -258,14 +235,10 @@ describe('refused runs', () => {
     'refuses %s in an input key before touching S3 (exit 78)',
     async (_what, key, reason) => {
       const t = await setUp();
-      const run = startRunner(
-        t.env({
-          EXEC_TYPE: 'batch',
-          AWS_BATCH_JOB_ID: randomUUID(),
-          APP_BIN: '/bin/true',
-          SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/${key}`,
-        }),
-      );
+      const { run } = t.startBatchRun({
+        APP_BIN: '/bin/true',
+        SPOTJOBS_INPUT_URI: `s3://${t.inBucket}/${key}`,
+      });
       expect((await run.exited).code).toBe(78);
       expect(run.stderr).toMatch(reason);
       expect(run.stderr).toMatch(
@@ -277,25 +250,18 @@ describe('refused runs', () => {
 
   it('reports an APP_BIN that does not exist as 127, with time.log uploaded', async () => {
     const t = await setUp();
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, APP_BIN: '/nonexistent/simest' }),
-    );
+    const { jobId, run } = t.startBatchRun({ APP_BIN: '/nonexistent/simest' });
     expect((await run.exited).code).toBe(127);
-    const timeLog = await readObject(s3(), t.outBucket, `results/${jobId}/time.log`);
+    const timeLog = await t.result(jobId, 'time.log');
     expect(timeLogField(timeLog, 'status')).toBe('failed: cannot run /nonexistent/simest: not found');
   }, 60_000);
 
   it('turns a failed upload of a good run into exit 74', async () => {
     const t = await setUp();
-    const run = startRunner(
-      t.env({
-        EXEC_TYPE: 'batch',
-        AWS_BATCH_JOB_ID: randomUUID(),
-        APP_BIN: '/bin/true',
-        SPOTJOBS_OUTPUT_URI: `s3://no-such-bucket-${randomUUID().slice(0, 8)}/results/`,
-      }),
-    );
+    const { run } = t.startBatchRun({
+      APP_BIN: '/bin/true',
+      SPOTJOBS_OUTPUT_URI: `s3://no-such-bucket-${randomUUID().slice(0, 8)}/results/`,
+    });
     expect((await run.exited).code).toBe(74);
     expect(run.logs()).toContainEqual(expect.objectContaining({ level: 50, msg: 'outputs not uploaded' }));
   }, 60_000);
@@ -313,18 +279,13 @@ echo started
 while true; do i=$((i+1)); sleep 0.1; done
 `,
     );
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, APP_BIN: app, SPOTJOBS_TERM_EXIT_CODE: '99' }),
-    );
+    const { jobId, run } = t.startBatchRun({ APP_BIN: app, SPOTJOBS_TERM_EXIT_CODE: '99' });
     await run.waitForLog('starting the app');
     while (!run.stdout.includes('started')) await new Promise((resolve) => setTimeout(resolve, 20));
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(99);
-    expect(await readObject(s3(), t.outBucket, `results/${jobId}/partial.txt`)).toMatch(
-      /^partial at step \d+\n$/,
-    );
-    const timeLog = await readObject(s3(), t.outBucket, `results/${jobId}/time.log`);
+    expect(await t.result(jobId, 'partial.txt')).toMatch(/^partial at step \d+\n$/);
+    const timeLog = await t.result(jobId, 'time.log');
     expect(timeLogField(timeLog, 'exit_code')).toBe('99');
     expect(timeLogField(timeLog, 'app_exit_code')).toBe('0');
     expect(timeLogField(timeLog, 'status')).toBe('terminated by SIGTERM (app exit 0)');
@@ -336,14 +297,11 @@ while true; do i=$((i+1)); sleep 0.1; done
       'app.sh',
       "#!/bin/sh\ntrap '' TERM\necho stubborn\nwhile true; do sleep 0.1; done\n",
     );
-    const jobId = randomUUID();
-    const run = startRunner(
-      t.env({ EXEC_TYPE: 'batch', AWS_BATCH_JOB_ID: jobId, APP_BIN: app, SPOTJOBS_TERM_GRACE_SECONDS: '1' }),
-    );
+    const { jobId, run } = t.startBatchRun({ APP_BIN: app, SPOTJOBS_TERM_GRACE_SECONDS: '1' });
     while (!run.stdout.includes('stubborn')) await new Promise((resolve) => setTimeout(resolve, 20));
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(143);
-    const timeLog = await readObject(s3(), t.outBucket, `results/${jobId}/time.log`);
+    const timeLog = await t.result(jobId, 'time.log');
     expect(timeLogField(timeLog, 'signal')).toBe('SIGKILL');
     expect(timeLogField(timeLog, 'app_exit_code')).toBe('137');
   }, 60_000);
@@ -364,7 +322,5 @@ it('runs through the bin/spotjobs-batch-runner launcher reached by a symlink', a
     { command: link, args: [] },
   );
   expect((await run.exited).code).toBe(7);
-  expect(timeLogField(await readObject(s3(), t.outBucket, `results/${jobId}/time.log`), 'exit_code')).toBe(
-    '7',
-  );
+  expect(timeLogField(await t.result(jobId, 'time.log'), 'exit_code')).toBe('7');
 }, 60_000);
