@@ -33,15 +33,17 @@ export type { RecordEncoder } from './datasets/record-encoder.ts';
 export { InProcessDispatcher, type InProcessDispatcherOptions } from './dispatch/in-process-dispatcher.ts';
 export { type Permit, Semaphore } from './dispatch/semaphore.ts';
 export {
+  checkDispatchRequest,
   type DispatchRequest,
   releasingSlotWhileWaiting,
   type SubtaskDispatcher,
   type SubtaskOutcome,
+  subtaskId,
 } from './dispatch/subtask-dispatcher.ts';
 // Distribution: subtasks on the core Queue, task state in the Table
 export type { DistributionHooks } from './distribution/distribution-hooks.ts';
 export { OutcomeSignals } from './distribution/outcome-signals.ts';
-export { QueueDispatcher, type QueueDispatcherOptions, subtaskId } from './distribution/queue-dispatcher.ts';
+export { QueueDispatcher, type QueueDispatcherOptions } from './distribution/queue-dispatcher.ts';
 export { type SubtaskJobOptions, subtaskJob } from './distribution/subtask-job.ts';
 export { type SubtaskMessage, subtaskMessageSchema } from './distribution/subtask-message.ts';
 export {

@@ -11,10 +11,12 @@ import type { TaskSpec } from '../model/task-spec.ts';
 import { toWireJson } from '../model/wire-json.ts';
 import { Semaphore } from './semaphore.ts';
 import {
+  checkDispatchRequest,
   type DispatchRequest,
   releasingSlotWhileWaiting,
   type SubtaskDispatcher,
   type SubtaskOutcome,
+  subtaskId,
 } from './subtask-dispatcher.ts';
 
 export interface InProcessDispatcherOptions {
@@ -31,16 +33,6 @@ export interface InProcessDispatcherOptions {
 }
 
 const EMPTY_STATS = { counters: {}, timers: {} } as const;
-
-function checkRequest(request: DispatchRequest): void {
-  const problems: string[] = [];
-  if (typeof request?.parentTaskId !== 'string' || request.parentTaskId === '')
-    problems.push('parentTaskId must be a non-empty string');
-  if (!Array.isArray(request?.subtasks)) problems.push('subtasks must be an array');
-  if (!Number.isInteger(request?.concurrency) || request.concurrency < 1)
-    problems.push('concurrency must be a positive integer');
-  if (problems.length > 0) throw new ValidationError('invalid dispatch request', problems);
-}
 
 /**
  * Runs subtasks in this process: the embedded default's "process pool", and what tests use.
@@ -95,7 +87,7 @@ export class InProcessDispatcher implements SubtaskDispatcher {
   }
 
   async *run(request: DispatchRequest, signal: AbortSignal): AsyncGenerator<SubtaskOutcome> {
-    checkRequest(request);
+    checkDispatchRequest(request);
     throwIfAborted(signal);
     const cancel = new AbortController();
     const active = AbortSignal.any([signal, cancel.signal]);
@@ -148,7 +140,7 @@ export class InProcessDispatcher implements SubtaskDispatcher {
 
   async #runSubtask(request: DispatchRequest, index: number, signal: AbortSignal): Promise<SubtaskOutcome> {
     const spec = request.subtasks[index]!;
-    const taskId = `${request.parentTaskId}:${index}`;
+    const taskId = subtaskId(request.parentTaskId, index);
     for (let attempt = 1; ; attempt++) {
       const { result, stats } = await this.#attempt(spec, taskId, attempt, signal);
       if (result.type === 'TaskComplete' || attempt >= this.#maxAttempts) {

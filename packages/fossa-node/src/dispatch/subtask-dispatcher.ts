@@ -1,3 +1,4 @@
+import { ValidationError } from '@spotjobs/core';
 import type { StatsSnapshot } from '../model/model-stats.ts';
 import type { TaskResultMessage } from '../model/task-messages.ts';
 import type { TaskSpec } from '../model/task-spec.ts';
@@ -51,6 +52,37 @@ export interface SubtaskOutcome {
  */
 export interface SubtaskDispatcher {
   run(request: DispatchRequest, signal: AbortSignal): AsyncIterable<SubtaskOutcome>;
+}
+
+/**
+ * Checks a request at the dispatcher's boundary: a parent id, an array of subtasks, and a
+ * positive whole `concurrency`; throws core's `ValidationError` naming every problem.
+ *
+ * @example
+ * ```ts
+ * checkDispatchRequest({ parentTaskId: 'abcde', subtasks: [], concurrency: 0 }); // throws
+ * ```
+ */
+export function checkDispatchRequest(request: DispatchRequest): void {
+  const problems: string[] = [];
+  if (typeof request?.parentTaskId !== 'string' || request.parentTaskId === '')
+    problems.push('parentTaskId must be a non-empty string');
+  if (!Array.isArray(request?.subtasks)) problems.push('subtasks must be an array');
+  if (!Number.isInteger(request?.concurrency) || request.concurrency < 1)
+    problems.push('concurrency must be a positive integer');
+  if (problems.length > 0) throw new ValidationError('invalid dispatch request', problems);
+}
+
+/**
+ * A subtask's id: `<parent>:<index>` (nested: `abcde:3:1`), whichever dispatcher runs it.
+ *
+ * @example
+ * ```ts
+ * subtaskId('abcde', 3); // 'abcde:3'
+ * ```
+ */
+export function subtaskId(parentTaskId: string, index: number): string {
+  return `${parentTaskId}:${index}`;
 }
 
 /**

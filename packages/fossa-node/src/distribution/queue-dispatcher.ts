@@ -1,6 +1,12 @@
 import type { Clock, Queue } from '@spotjobs/core';
 import { systemClock, throwIfAborted, ValidationError } from '@spotjobs/core';
-import type { DispatchRequest, SubtaskDispatcher, SubtaskOutcome } from '../dispatch/subtask-dispatcher.ts';
+import {
+  checkDispatchRequest,
+  type DispatchRequest,
+  type SubtaskDispatcher,
+  type SubtaskOutcome,
+  subtaskId,
+} from '../dispatch/subtask-dispatcher.ts';
 import type { DistributionHooks } from './distribution-hooks.ts';
 import type { OutcomeSignals } from './outcome-signals.ts';
 import type { SubtaskMessage } from './subtask-message.ts';
@@ -67,7 +73,7 @@ export class QueueDispatcher implements SubtaskDispatcher {
   }
 
   async *run(request: DispatchRequest, signal: AbortSignal): AsyncGenerator<SubtaskOutcome> {
-    checkRequest(request);
+    checkDispatchRequest(request);
     throwIfAborted(signal);
     const { parentTaskId, subtasks, concurrency } = request;
     const progress = await this.#store.parentProgress(parentTaskId, signal);
@@ -151,26 +157,4 @@ export class QueueDispatcher implements SubtaskDispatcher {
       attempts: record.attempts,
     };
   }
-}
-
-/**
- * A subtask's id: `<parent>:<index>` (nested: `abcde:3:1`), as the in-process dispatcher names them.
- *
- * @example
- * ```ts
- * subtaskId('abcde', 3); // 'abcde:3'
- * ```
- */
-export function subtaskId(parentTaskId: string, index: number): string {
-  return `${parentTaskId}:${index}`;
-}
-
-function checkRequest(request: DispatchRequest): void {
-  const problems: string[] = [];
-  if (typeof request?.parentTaskId !== 'string' || request.parentTaskId === '')
-    problems.push('parentTaskId must be a non-empty string');
-  if (!Array.isArray(request?.subtasks)) problems.push('subtasks must be an array');
-  if (!Number.isInteger(request?.concurrency) || request.concurrency < 1)
-    problems.push('concurrency must be a positive integer');
-  if (problems.length > 0) throw new ValidationError('invalid dispatch request', problems);
 }

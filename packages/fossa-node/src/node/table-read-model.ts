@@ -1,6 +1,6 @@
 import type { Clock } from '@spotjobs/core';
 import { systemClock } from '@spotjobs/core';
-import { subtaskId } from '../distribution/queue-dispatcher.ts';
+import { subtaskId } from '../dispatch/subtask-dispatcher.ts';
 import {
   isFinished,
   type NodeHeartbeat,
