@@ -2,6 +2,7 @@ import type { Clock } from '@spotjobs/core';
 import { systemClock } from '@spotjobs/core';
 import { subtaskId } from '../dispatch/subtask-dispatcher.ts';
 import {
+  indexEntryOf,
   isFinished,
   type NodeHeartbeat,
   type SubtaskOutcomeRecord,
@@ -82,7 +83,8 @@ export class TableReadModel implements ClusterReadModel {
     }
     const results = isFinished(record) ? record.results : null;
     return {
-      ...taskSummary(record),
+      // A task's page and its listing entry summarise it the same way.
+      ...entrySummary(indexEntryOf(record)),
       methodKwargs: record.method_kwargs,
       modelConstructionKwargs: record.model_construction_kwargs,
       resolverContext: record.resolver_context,
@@ -125,19 +127,6 @@ function nodeView(beat: NodeHeartbeat): NodeView {
     runningTaskIds: beat.running_task_ids,
     lastHeartbeatAt: beat.last_seen,
     source: 'heartbeat',
-  };
-}
-
-function taskSummary(record: TaskRecord): TaskSummary {
-  return {
-    taskId: record.task_id,
-    modelClass: record.model_class,
-    method: record.method,
-    status: taskStatus(record.status),
-    startedAt: record.started ?? 0,
-    finishedAt: record.finished,
-    nodeId: record.node_id,
-    parentTaskId: record.parent_task_id,
   };
 }
 
