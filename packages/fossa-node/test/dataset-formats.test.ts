@@ -5,7 +5,7 @@ import { csvRecords } from '../src/datasets/csv-format.ts';
 import { jsonDocumentRecords, readJsonDocument } from '../src/datasets/json-format.ts';
 import { readLines } from '../src/datasets/line-reader.ts';
 import { ndjsonRecords } from '../src/datasets/ndjson-format.ts';
-import { DatasetFormatError } from '../src/errors.ts';
+import { formatError } from './support/dataset-suite.ts';
 
 /** `data` as a stream of Buffers of `size` bytes, so pieces split lines and UTF-8 characters. */
 async function* chunks(data: string | Buffer, size = 3): AsyncGenerator<Buffer> {
@@ -17,16 +17,6 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
-}
-
-async function formatError(promise: Promise<unknown>): Promise<DatasetFormatError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof DatasetFormatError))
-    throw new Error(`expected a DatasetFormatError, got ${String(err)}`);
-  return err;
 }
 
 describe('readLines', () => {

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { NotFoundError } from '@spotjobs/core';
 import { openLocalStore } from '@spotjobs/core/local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../src/datasets/dataset.ts';
 import { DatasetUriError } from '../src/errors.ts';
-import { type DatasetBackend, datasetSuite } from './support/dataset-suite.ts';
+import { blobStoreBackend, type DatasetBackend, datasetSuite } from './support/dataset-suite.ts';
 import { uniqueId } from './support/runtime.ts';
 
 const run = promisify(execFile);
@@ -34,25 +33,7 @@ afterAll(() => store.close());
 
 /** s3:// URIs served by the embedded default's FsBlobStore (one namespace per bucket). */
 async function fsBlobBackend(): Promise<DatasetBackend> {
-  const bucket = 'lake';
-  const prefix = uniqueId('fs-');
-  const blobs = store.blobs({ namespace: bucket });
-  return {
-    uri: (name) => `s3://${bucket}/${prefix}/${name}`,
-    io: { bucketStore: (name) => (name === bucket ? blobs : undefined) },
-    async putRaw(name, bytes) {
-      await blobs.put(`${prefix}/${name}`, bytes);
-    },
-    async getRaw(name) {
-      try {
-        const { body } = await blobs.get(`${prefix}/${name}`);
-        return Buffer.concat(await body.toArray());
-      } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      }
-    },
-  };
+  return blobStoreBackend('lake', store.blobs({ namespace: 'lake' }), uniqueId('fs-'));
 }
 
 datasetSuite('local files', fileBackend);

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { NotFoundError } from '@spotjobs/core';
 import { ensureS3Bucket, S3BlobStore } from '@spotjobs/core/aws';
 import { awsTestClientConfig } from '@spotjobs/core/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openDataset } from '../src/datasets/dataset.ts';
-import { type DatasetBackend, datasetSuite } from './support/dataset-suite.ts';
+import { blobStoreBackend, type DatasetBackend, datasetSuite } from './support/dataset-suite.ts';
 import { uniqueId } from './support/runtime.ts';
 
 const client = new S3Client({ ...awsTestClientConfig, endpoint: inject('emulators').s3 });
@@ -27,23 +26,7 @@ afterAll(async () => {
 const bucketStore = (name: string) => (name === bucket ? blobs : undefined);
 
 async function s3Backend(): Promise<DatasetBackend> {
-  const prefix = uniqueId('s3-');
-  return {
-    uri: (name) => `s3://${bucket}/${prefix}/${name}`,
-    io: { bucketStore },
-    async putRaw(name, bytes) {
-      await blobs.put(`${prefix}/${name}`, bytes);
-    },
-    async getRaw(name) {
-      try {
-        const { body } = await blobs.get(`${prefix}/${name}`);
-        return Buffer.concat(await body.toArray());
-      } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      }
-    },
-  };
+  return blobStoreBackend(bucket, blobs, uniqueId('s3-'));
 }
 
 datasetSuite('S3 (S3BlobStore on the fauxqs emulator, real SDK)', s3Backend);

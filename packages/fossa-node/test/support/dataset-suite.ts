@@ -2,7 +2,7 @@
 // S3 through S3BlobStore on the emulator, and s3:// URIs served by an FsBlobStore. Each
 // backend gives URIs under a unique prefix, so files and runs never collide.
 import { gzipSync } from 'node:zlib';
-import type { JsonObject } from '@spotjobs/core';
+import type { BlobStore, JsonObject } from '@spotjobs/core';
 import { AbortedError, NotFoundError } from '@spotjobs/core';
 import { describe, expect, it } from 'vitest';
 import { type Dataset, type OpenDatasetOptions, openDataset } from '../../src/datasets/dataset.ts';
@@ -17,6 +17,26 @@ export interface DatasetBackend {
   putRaw(name: string, bytes: Buffer): Promise<void>;
   /** The bytes stored as dataset `name`, or `undefined` when there is none. */
   getRaw(name: string): Promise<Buffer | undefined>;
+}
+
+/** s3:// URIs under `prefix` in `bucket`, served by `blobs` (any BlobStore: S3 or files). */
+export function blobStoreBackend(bucket: string, blobs: BlobStore, prefix: string): DatasetBackend {
+  return {
+    uri: (name) => `s3://${bucket}/${prefix}/${name}`,
+    io: { bucketStore: (name) => (name === bucket ? blobs : undefined) },
+    async putRaw(name, bytes) {
+      await blobs.put(`${prefix}/${name}`, bytes);
+    },
+    async getRaw(name) {
+      try {
+        const { body } = await blobs.get(`${prefix}/${name}`);
+        return Buffer.concat(await body.toArray());
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }
+    },
+  };
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -43,7 +63,8 @@ async function readAll(dataset: Dataset): Promise<JsonObject[]> {
   return rows;
 }
 
-async function formatError(promise: Promise<unknown>): Promise<DatasetFormatError> {
+/** The `DatasetFormatError` `promise` rejects with; throws when it settles any other way. */
+export async function formatError(promise: Promise<unknown>): Promise<DatasetFormatError> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
