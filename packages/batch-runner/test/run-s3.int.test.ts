@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeTar, writeZip } from './run-support/archives.ts';
-import { awsCli, awsCliPath, listKeys, readObject } from './run-support/aws-cli.ts';
+import { awsCli, awsCliPath, headObject, listKeys, readObject, uploadFile } from './run-support/aws-cli.ts';
 import { killTestProcesses, RUNNER_BIN, startRunner } from './run-support/runner-process.ts';
 
 const s3 = () => inject('emulators').s3;
@@ -43,7 +43,7 @@ async function setUp() {
   const upload = async (name: string, key: string, body?: string | Buffer) => {
     const path = join(dir, name);
     if (body !== undefined) await writeFile(path, body);
-    await awsCli(s3(), ['s3', 'cp', '--only-show-errors', path, `s3://${inBucket}/${key}`]);
+    await uploadFile(s3(), path, inBucket, key);
   };
   const script = async (name: string, text: string) => {
     const path = join(dir, name);
@@ -99,15 +99,8 @@ echo "warning on stderr" >&2
     expect(await listKeys(s3(), t.outBucket, prefix)).toEqual(
       ['app.log', 'big.bin', 'copied-lib.txt', 'sub/dir/nested.txt', 'time.log'].map((k) => prefix + k),
     );
-    const sizes = await awsCli(s3(), [
-      's3api',
-      'head-object',
-      '--bucket',
-      t.outBucket,
-      '--key',
-      `${prefix}big.bin`,
-    ]);
-    expect(JSON.parse(sizes)).toMatchObject({ ContentLength: 20 * 1024 * 1024 });
+    const big = await headObject(s3(), t.outBucket, `${prefix}big.bin`);
+    expect(big).toMatchObject({ ContentLength: 20 * 1024 * 1024 });
     expect(await readObject(s3(), t.outBucket, `${prefix}sub/dir/nested.txt`)).toBe('mesh-data');
     expect(await readObject(s3(), t.outBucket, `${prefix}copied-lib.txt`)).toBe('ELF-foo');
     const appLog = await readObject(s3(), t.outBucket, `${prefix}app.log`);

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { InputRefusedError } from '../src/run/runner-errors.ts';
 import { type InputPlan, stageInputs } from '../src/staging/stage-inputs.ts';
 import { uploadOutputs } from '../src/staging/upload-outputs.ts';
-import { awsCli, listKeys, readObject } from './run-support/aws-cli.ts';
+import { awsCli, headObject, listKeys, readObject, uploadFile } from './run-support/aws-cli.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -34,16 +34,8 @@ describe('staging from S3', () => {
   it('checks the trigger against the ETag of the event: an object replaced since is refused', async () => {
     const t = await setUp();
     await writeFile(join(t.dir, 'v1.sh'), 'echo version 1\n');
-    await awsCli(t.endpoint, [
-      's3',
-      'cp',
-      '--only-show-errors',
-      join(t.dir, 'v1.sh'),
-      `s3://${t.bucket}/in/run.sh`,
-    ]);
-    const head = JSON.parse(
-      await awsCli(t.endpoint, ['s3api', 'head-object', '--bucket', t.bucket, '--key', 'in/run.sh']),
-    ) as { ETag: string };
+    await uploadFile(t.endpoint, join(t.dir, 'v1.sh'), t.bucket, 'in/run.sh');
+    const head = await headObject(t.endpoint, t.bucket, 'in/run.sh');
     const plan: InputPlan = {
       trigger: { location: { bucket: t.bucket, key: 'in/run.sh' }, etag: head.ETag },
       extras: [],
@@ -56,13 +48,7 @@ describe('staging from S3', () => {
     expect(await readFile(staged.inputFile!, 'utf8')).toBe('echo version 1\n');
 
     await writeFile(join(t.dir, 'v2.sh'), 'echo version 2, uploaded after the event\n');
-    await awsCli(t.endpoint, [
-      's3',
-      'cp',
-      '--only-show-errors',
-      join(t.dir, 'v2.sh'),
-      `s3://${t.bucket}/in/run.sh`,
-    ]);
+    await uploadFile(t.endpoint, join(t.dir, 'v2.sh'), t.bucket, 'in/run.sh');
     const err = await stageInputs(plan, join(t.dir, 'input-2'), t.blobsFor, recordingLogger()).catch(
       (e: unknown) => e,
     );
@@ -104,16 +90,7 @@ describe('uploading outputs to S3', () => {
       'results/job-1/time.log',
     ]);
     expect(await readObject(t.endpoint, t.bucket, 'results/job-1/result.csv')).toBe('a,b\n1,2\n');
-    const head = JSON.parse(
-      await awsCli(t.endpoint, [
-        's3api',
-        'head-object',
-        '--bucket',
-        t.bucket,
-        '--key',
-        'results/job-1/time.log',
-      ]),
-    ) as { ContentType: string };
+    const head = await headObject(t.endpoint, t.bucket, 'results/job-1/time.log');
     expect(head.ContentType).toBe('text/plain; charset=utf-8');
     expect(logger.lines).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'output not uploaded', file: 'passwd' }),

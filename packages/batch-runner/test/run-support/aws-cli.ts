@@ -50,3 +50,17 @@ export async function listKeys(endpoint: string, bucket: string, prefix = ''): P
 export async function readObject(endpoint: string, bucket: string, key: string): Promise<string> {
   return awsCli(endpoint, ['s3', 'cp', '--only-show-errors', `s3://${bucket}/${key}`, '-']);
 }
+
+/** Puts the local file `path` at `s3://bucket/key` (`aws s3 cp`), as a user uploading an input would. */
+export async function uploadFile(endpoint: string, path: string, bucket: string, key: string): Promise<void> {
+  await awsCli(endpoint, ['s3', 'cp', '--only-show-errors', path, `s3://${bucket}/${key}`]);
+}
+
+/** What S3 says about an object (`aws s3api head-object`), the fields the tests check. */
+export async function headObject(
+  endpoint: string,
+  bucket: string,
+  key: string,
+): Promise<{ ETag: string; ContentLength: number; ContentType?: string }> {
+  return JSON.parse(await awsCli(endpoint, ['s3api', 'head-object', '--bucket', bucket, '--key', key]));
+}
