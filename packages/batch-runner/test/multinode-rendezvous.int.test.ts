@@ -7,6 +7,7 @@ import { RendezvousClient } from '../src/multinode/rendezvous-client.ts';
 import { RendezvousServer } from '../src/multinode/rendezvous-server.ts';
 import { rendezvousToken } from '../src/multinode/rendezvous-token.ts';
 import { RendezvousError } from '../src/run/runner-errors.ts';
+import { freePort } from './run-support/runner-process.ts';
 
 const servers: RendezvousServer[] = [];
 afterEach(async () => {
@@ -184,12 +185,3 @@ describe('rendezvous over HTTP', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -51,31 +51,21 @@ export async function writeZip(path: string, entries: readonly TestEntry[], defl
     const typeBits =
       type === 'directory' ? 0o040000 : type === 'symlink' ? 0o120000 : type === 'fifo' ? 0o010000 : 0o100000;
     const mode = typeBits | (entry.mode ?? (type === 'directory' ? 0o755 : 0o644));
-    const crc = crc32(data);
+    const fields = {
+      method,
+      crc: crc32(data),
+      compressedSize: stored.length,
+      size: data.length,
+      nameLength: name.length,
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(0, 10);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(stored.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeSharedHeaderFields(local, 4, fields);
     local.writeUInt16LE(0, 28);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(0, 12);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(stored.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    writeSharedHeaderFields(central, 6, fields);
     central.writeUInt32LE((mode << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, stored);
@@ -90,4 +80,25 @@ export async function writeZip(path: string, entries: readonly TestEntry[], defl
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
   await writeFile(path, Buffer.concat([...locals, directory, end]));
+}
+
+/**
+ * The run of fields a ZIP entry's local header (from byte 4) and its central directory header
+ * (from byte 6) both carry: version needed 2.0, UTF-8 names, the method, a fixed 1980-01-01
+ * time, the CRC-32, both sizes and the name's length.
+ */
+function writeSharedHeaderFields(
+  header: Buffer,
+  at: number,
+  entry: { method: number; crc: number; compressedSize: number; size: number; nameLength: number },
+): void {
+  header.writeUInt16LE(20, at);
+  header.writeUInt16LE(0x0800, at + 2);
+  header.writeUInt16LE(entry.method, at + 4);
+  header.writeUInt16LE(0, at + 6);
+  header.writeUInt16LE(0x21, at + 8);
+  header.writeUInt32LE(entry.crc, at + 10);
+  header.writeUInt32LE(entry.compressedSize, at + 14);
+  header.writeUInt32LE(entry.size, at + 18);
+  header.writeUInt16LE(entry.nameLength, at + 22);
 }
