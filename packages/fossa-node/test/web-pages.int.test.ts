@@ -6,7 +6,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryClusterReadModel } from '../src/web/in-memory-cluster-read-model.ts';
 import { createNodePages } from '../src/web/node-pages.ts';
-import { nodeView, subtaskView, taskView } from './support/cluster-views.ts';
+import { failedParentView, nodeView, subtaskView, taskView } from './support/cluster-views.ts';
 import { launchChromium } from './support/headless-chromium.ts';
 
 // The node pages as a browser sees them: served by a real node:http server from an in-memory
@@ -44,29 +44,12 @@ function clusterData(): InMemoryClusterReadModel {
     );
   const subtaskIds = [0, 1, 2, 3].map((i) => `${parentId}:${i}`);
   model.putTask(
-    taskView({
+    failedParentView({
       taskId: parentId,
-      modelClass: 'PartialFailure',
-      status: 'failed',
       nodeId,
       startedAt: base + 100_000,
       finishedAt: base + 101_000,
-      failureOriginTaskId: subtaskIds[0] ?? null,
-      results: {
-        type: 'TaskFailed',
-        payload: {
-          model_class_name: 'PartialFailure',
-          model_construction_kwargs: {},
-          partition_initialise_kwargs: {},
-          method_name: 'go',
-          method_kwargs: {},
-          resolver_context: {},
-          exception_class_name: "<class 'SubTaskFailedError'>",
-          traceback: [],
-          task_id: parentId,
-          failure_origin_task_id: subtaskIds[0] ?? null,
-        },
-      },
+      failureOriginTaskId: `${parentId}:0`,
       subtasks: subtaskIds.map((taskId, i) =>
         subtaskView({
           taskId,

@@ -2,33 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { gatewayLinks } from '../src/gateway/gateway-pages.ts';
 import { nodePageLinks, taskTable, timeCell } from '../src/web/page-parts.ts';
 import { taskPage } from '../src/web/task-page.ts';
-import { subtaskView, taskView } from './support/cluster-views.ts';
+import { failedParentView, subtaskView, taskView } from './support/cluster-views.ts';
 
 const XSS = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`;
 
 describe('taskPage', () => {
   it('renders a failure: payload table, traceback as a list, the origin as a link', () => {
     const page = taskPage(
-      taskView({
+      failedParentView({
         taskId: 'abcde',
-        modelClass: 'PartialFailure',
-        status: 'failed',
         failureOriginTaskId: 'abcde:0',
-        results: {
-          type: 'TaskFailed',
-          payload: {
-            model_class_name: 'PartialFailure',
-            model_construction_kwargs: {},
-            partition_initialise_kwargs: {},
-            method_name: 'go',
-            method_kwargs: {},
-            resolver_context: {},
-            exception_class_name: "<class 'SubTaskFailedError'>",
-            traceback: ['line one', 'line <two>'],
-            task_id: 'abcde',
-            failure_origin_task_id: 'abcde:0',
-          },
-        },
+        traceback: ['line one', 'line <two>'],
         subtasks: [subtaskView({ taskId: 'abcde:0', status: 'failed', attempts: 2, nodeId: 'node-c' })],
       }),
       nodePageLinks,

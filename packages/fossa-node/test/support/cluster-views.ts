@@ -24,6 +24,33 @@ export function taskView(overrides: Partial<TaskView> & { taskId: string }): Tas
   };
 }
 
+/** A `PartialFailure` parent that failed because its subtask `failureOriginTaskId` did. */
+export function failedParentView(
+  overrides: Partial<TaskView> & { taskId: string; failureOriginTaskId: string; traceback?: string[] },
+): TaskView {
+  const { traceback = [], ...view } = overrides;
+  return taskView({
+    modelClass: 'PartialFailure',
+    status: 'failed',
+    results: {
+      type: 'TaskFailed',
+      payload: {
+        model_class_name: 'PartialFailure',
+        model_construction_kwargs: {},
+        partition_initialise_kwargs: {},
+        method_name: 'go',
+        method_kwargs: {},
+        resolver_context: {},
+        exception_class_name: "<class 'SubTaskFailedError'>",
+        traceback,
+        task_id: view.taskId,
+        failure_origin_task_id: view.failureOriginTaskId,
+      },
+    },
+    ...view,
+  });
+}
+
 export function subtaskView(overrides: Partial<SubtaskView> & { taskId: string }): SubtaskView {
   return {
     modelClass: 'PartialFailure',
