@@ -5,6 +5,12 @@ export type { Claim, ClaimState } from './claims/claim.ts';
 export { ClaimStore, type ClaimStoreOptions } from './claims/claim-store.ts';
 export * from './errors.ts';
 export {
+  type CloseHttpServerOptions,
+  type StartedHttpServer,
+  type StartHttpServerOptions,
+  startHttpServer,
+} from './http/start-http-server.ts';
+export {
   defaultSleepHookSocketPath,
   hibernationResumeMarker,
   ImdsInterruptionSource,

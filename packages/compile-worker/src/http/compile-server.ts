@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Logger, silentLogger } from '@spotjobs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Logger, silentLogger, startHttpServer } from '@spotjobs/core';
 import type { BlobRequestHandler } from '@spotjobs/core/local';
 import type { CompileApi } from '../api/compile-api.ts';
 import { errorResponse } from '../api/error-responses.ts';
@@ -57,9 +55,6 @@ export async function startCompileServer(options: CompileServerOptions): Promise
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   let routes: CompileServerRoutes | undefined;
 
-  const server: Server = createServer((req, res) => {
-    void serve(req, res);
-  });
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const gone = new AbortController();
     res.once('close', () => {
@@ -79,30 +74,19 @@ export async function startCompileServer(options: CompileServerOptions): Promise
     }
   }
 
-  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([err]) => {
-      throw err;
-    }),
-  ]);
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = (options.publicUrl ?? `http://${host}:${address.port}`).replace(/\/+$/, '');
+  const http = await startHttpServer(
+    (req, res) => {
+      void serve(req, res);
+    },
+    { port: options.port ?? 0, host: options.host ?? '127.0.0.1' },
+  );
+  const url = (options.publicUrl ?? http.url).replace(/\/+$/, '');
   try {
     routes = await options.setup(url);
   } catch (err) {
-    server.close();
+    await http.close();
     throw err;
   }
   logger.info({ url }, 'compile API listening');
-  return {
-    url,
-    port: address.port,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-    },
-  };
+  return { url, port: http.port, close: () => http.close() };
 }

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AbortedError, BackendError, throwIfAborted } from '../errors.ts';
+import { type StartedHttpServer, startHttpServer } from '../http/start-http-server.ts';
 import type { Logger } from '../ports/logger.ts';
 import { EventLoopLag } from './event-loop-lag.ts';
 import { type HealthCheck, runChecks } from './health-checks.ts';
@@ -28,7 +27,7 @@ export interface HealthServerOptions {
 }
 
 export interface HealthServer {
-  /** `http://host:port`, with the port actually bound. */
+  /** `http://<bound address>:<port>`. */
   readonly url: string;
   /** Stops listening and drops open connections. Idempotent. */
   close(): Promise<void>;
@@ -58,41 +57,36 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const host = options.host ?? '127.0.0.1';
   const lag = new EventLoopLag();
   const closing = new AbortController();
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res, options, lag, closing.signal).catch((err: unknown) => {
       options.logger?.error({ err, url: req.url }, 'health server request failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });
-  });
-  // Probes are tiny: a slow or idle client must not hold a socket for long.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closed ??= new Promise<void>((resolve) => {
-      closing.abort(new AbortedError());
-      options.signal?.removeEventListener('abort', onAbort);
-      lag.stop();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    return closed;
   };
-  const onAbort = () => void close();
 
+  let http: StartedHttpServer;
   try {
-    server.listen({ port: options.port, host });
-    await once(server, 'listening');
+    // Probes are tiny: a slow or idle client must not hold a socket for long.
+    http = await startHttpServer(listener, {
+      host,
+      port: options.port,
+      server: { requestTimeout: 10_000, headersTimeout: 5_000 },
+    });
   } catch (err) {
     lag.stop();
     throw new BackendError(`health server cannot listen on ${host}:${options.port}`, false, { cause: err });
   }
-  const { port } = server.address() as AddressInfo;
+  const close = (): Promise<void> => {
+    closing.abort(new AbortedError());
+    options.signal?.removeEventListener('abort', onAbort);
+    lag.stop();
+    return http.close({ dropActive: true });
+  };
+  const onAbort = () => void close();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) await close();
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close };
+  return { url: http.url, close };
 }
 
 async function route(

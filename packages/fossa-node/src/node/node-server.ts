@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Logger, silentLogger } from '@spotjobs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Logger, silentLogger, startHttpServer } from '@spotjobs/core';
 import type { FossaNode } from './fossa-node.ts';
 import { handleNodeApi, type NodeApiResponse } from './node-api.ts';
 
@@ -51,9 +49,6 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   let fallbackHost = '';
 
-  const server: Server = createServer((req, res) => {
-    void serve(req, res);
-  });
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const gone = new AbortController();
     res.once('close', () => {
@@ -98,27 +93,15 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
     }
   }
 
-  server.listen(options.port ?? 2345, options.host ?? '0.0.0.0');
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([err]) => {
-      throw err;
-    }),
-  ]);
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  fallbackHost = `${host}:${address.port}`;
-  const url = `http://${fallbackHost}`;
-  logger.info({ url }, 'fossa node API listening');
-  return {
-    url,
-    port: address.port,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
+  const http = await startHttpServer(
+    (req, res) => {
+      void serve(req, res);
     },
-  };
+    { port: options.port ?? 2345, host: options.host ?? '0.0.0.0' },
+  );
+  fallbackHost = http.url.slice('http://'.length);
+  logger.info({ url: http.url }, 'fossa node API listening');
+  return { url: http.url, port: http.port, close: () => http.close() };
 }
 
 function send(res: ServerResponse, response: NodeApiResponse, closeConnection = false): void {
