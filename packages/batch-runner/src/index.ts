@@ -64,6 +64,7 @@ export {
 } from './clusters/cluster-parameters.ts';
 export {
   type ClusterRequest,
+  clusterAdmissionSteps,
   clusterStackTags,
   minutes,
   refuseClusterRequest,
@@ -82,6 +83,7 @@ export {
   type StackPhase,
   type StackWaitOptions,
   type StackWaitResult,
+  stackFailure,
   stackPhase,
   waitForStack,
 } from './clusters/stack-wait.ts';

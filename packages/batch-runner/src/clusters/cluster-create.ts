@@ -6,16 +6,15 @@ import { finishClusterRequest } from './cluster-outcome.ts';
 import { resolveParameters } from './cluster-parameters.ts';
 import {
   type ClusterRequest,
+  clusterAdmissionSteps,
   clusterStackTags,
   minutes,
-  refuseClusterRequest,
   stackOwner,
   stackRequestToken,
-  validateClusterRecord,
 } from './cluster-request.ts';
 import type { ClusterPorts, ClusterSettings } from './cluster-settings.ts';
 import { readRequestBody } from './request-body.ts';
-import { waitForStack } from './stack-wait.ts';
+import { stackFailure, waitForStack } from './stack-wait.ts';
 
 /** A checked `.cf-create` request: the stack to create for it. */
 export interface CreatePlan {
@@ -51,13 +50,10 @@ export function clusterCreateSteps(
   settings: ClusterSettings,
   ports: ClusterPorts,
 ): AdmissionSteps<ClusterRequest, CreatePlan> {
-  return {
-    name: 'cluster-create',
-    validate: (record) => validateClusterRecord(settings, record, 'create'),
+  return clusterAdmissionSteps('create', settings, ports, {
     decide: (request, ctx) => decideCreate(settings, ports, request, ctx),
     act: (plan, ctx) => createCluster(settings, ports, plan, ctx),
-    refuse: (request, reason, ctx) => refuseClusterRequest(ports, request, reason, ctx),
-  };
+  });
 }
 
 async function decideCreate(
@@ -167,9 +163,7 @@ async function createCluster(
       `still ${result.stack.status} ${settings.createTimeoutMinutes + OVERDUE_GRACE_MINUTES} minutes after it started; ask the administrator`,
       stackId,
     );
-  const cause = await ports.stacks.failureReason(stackId, 'create', ctx.signal);
-  const status = result.stack?.status ?? 'gone';
-  return fail(`${status}: ${cause ?? result.stack?.statusReason ?? 'no reason given'}`, stackId);
+  return fail(await stackFailure(ports.stacks, stackId, 'create', result.stack, 'gone', ctx.signal), stackId);
 }
 
 function tooLarge(size: number | undefined, limit: number): string {

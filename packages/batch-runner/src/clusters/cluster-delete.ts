@@ -5,14 +5,13 @@ import { type ClusterRequestKey, clusterKeyProblems, stackNameFor } from './clus
 import { finishClusterRequest } from './cluster-outcome.ts';
 import {
   type ClusterRequest,
+  clusterAdmissionSteps,
   minutes,
-  refuseClusterRequest,
   stackOwner,
   stackRequestToken,
-  validateClusterRecord,
 } from './cluster-request.ts';
 import type { ClusterPorts, ClusterSettings } from './cluster-settings.ts';
-import { stackPhase, waitForStack } from './stack-wait.ts';
+import { stackFailure, stackPhase, waitForStack } from './stack-wait.ts';
 
 /** A checked `.cf-delete` request: the requester's stack to delete. */
 export interface DeletePlan {
@@ -42,13 +41,10 @@ export function clusterDeleteSteps(
   settings: ClusterSettings,
   ports: ClusterPorts,
 ): AdmissionSteps<ClusterRequest, DeletePlan> {
-  return {
-    name: 'cluster-delete',
-    validate: (record) => validateClusterRecord(settings, record, 'delete'),
+  return clusterAdmissionSteps('delete', settings, ports, {
     decide: (request, ctx) => decideDelete(settings, ports, request, ctx),
     act: (plan, ctx) => deleteCluster(settings, ports, plan, ctx),
-    refuse: (request, reason, ctx) => refuseClusterRequest(ports, request, reason, ctx),
-  };
+  });
 }
 
 async function decideDelete(
@@ -104,8 +100,5 @@ async function deleteCluster(
     return fail(
       `still ${result.stack.status} after ${settings.deleteTimeoutMinutes} minutes; ask the administrator`,
     );
-  const cause = await ports.stacks.failureReason(stackId, 'delete', ctx.signal);
-  return fail(
-    `${result.stack?.status ?? 'DELETE_FAILED'}: ${cause ?? result.stack?.statusReason ?? 'no reason given'}`,
-  );
+  return fail(await stackFailure(ports.stacks, stackId, 'delete', result.stack, 'DELETE_FAILED', ctx.signal));
 }

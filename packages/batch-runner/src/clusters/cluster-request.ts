@@ -1,7 +1,7 @@
 import type { JsonObject } from '@spotjobs/core';
 import type { StackInfo } from '../aws-ports/cluster-stacks.ts';
 import { inputKeyProblem } from '../staging/s3-location.ts';
-import type { ActionContext, KeyVerdict } from '../triggers/admission-types.ts';
+import type { ActionContext, AdmissionSteps, Decision, KeyVerdict } from '../triggers/admission-types.ts';
 import { isObjectCreated, type S3ObjectEvent } from '../triggers/s3-event.ts';
 import { type ClusterAction, type ClusterRequestKey, parseClusterKey } from './cluster-key.ts';
 import { finishClusterRequest } from './cluster-outcome.ts';
@@ -56,6 +56,33 @@ export function stackOwner(stack: StackInfo): string | undefined {
 /** The tags every cluster stack gets: af-user's `project=<uid>`, and the owner and name. */
 export function clusterStackTags(uid: string, name: string): Record<string, string> {
   return { project: uid, 'spotjobs:owner': uid, 'spotjobs:cluster': name };
+}
+
+/**
+ * The admission steps of the `.cf-<action>` handler: the key check and the refusal both
+ * cluster handlers share, around the action's own `decide` and `act`.
+ *
+ * @example
+ * ```ts
+ * clusterAdmissionSteps('delete', settings, ports, { decide: decideDelete, act: deleteCluster });
+ * ```
+ */
+export function clusterAdmissionSteps<Plan>(
+  action: ClusterAction,
+  settings: ClusterSettings,
+  ports: ClusterPorts,
+  steps: {
+    decide(request: ClusterRequest, ctx: ActionContext): Promise<Decision<Plan>>;
+    act(plan: Plan, ctx: ActionContext): Promise<JsonObject>;
+  },
+): AdmissionSteps<ClusterRequest, Plan> {
+  return {
+    name: `cluster-${action}`,
+    validate: (record) => validateClusterRecord(settings, record, action),
+    decide: (request, ctx) => steps.decide(request, ctx),
+    act: (plan, ctx) => steps.act(plan, ctx),
+    refuse: (request, reason, ctx) => refuseClusterRequest(ports, request, reason, ctx),
+  };
 }
 
 /** A refusal, answered in `.cf-failed` beside the request and then notified. */

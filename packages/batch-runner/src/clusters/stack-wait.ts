@@ -91,3 +91,25 @@ export async function waitForStack(
     await options.clock.sleep(options.pollIntervalMs, options.signal);
   }
 }
+
+/**
+ * Why a stack operation failed, for the user: `<status>: <cause>`, the cause being the first
+ * failed resource in the stack's events, else the stack's own status reason.
+ *
+ * @example
+ * ```ts
+ * await stackFailure(stacks, stackId, 'delete', result.stack, 'DELETE_FAILED', signal);
+ * // 'DELETE_FAILED: <the first failed resource and why>'
+ * ```
+ */
+export async function stackFailure(
+  stacks: ClusterStacks,
+  stackId: string,
+  operation: 'create' | 'delete',
+  stack: StackInfo | undefined,
+  statusIfGone: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const cause = await stacks.failureReason(stackId, operation, signal);
+  return `${stack?.status ?? statusIfGone}: ${cause ?? stack?.statusReason ?? 'no reason given'}`;
+}
