@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLocalStore } from '@spotjobs/core/local';
 import { startJsonLogProcess } from '@spotjobs/core/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../src/distribution/task-records.ts';
 import { TaskStore } from '../src/distribution/task-store.ts';
 import { localTableName } from '../src/node/fossa-daemon.ts';
+import { gatewayMain, startGateway } from './support/gateway-process.ts';
 
 // The gateway as a process, as it is deployed: settings from the environment, the nodes' Table
 // read from a shared local data directory, SIGTERM to stop, 78 for bad settings.
 
-const mainScript = fileURLToPath(new URL('../src/gateway-main.ts', import.meta.url));
 const launcher = fileURLToPath(new URL('../bin/spotjobs-fossa-gateway', import.meta.url));
 const password = 'process-test-password';
 const authorization = `Basic ${Buffer.from(`fossa:${password}`).toString('base64')}`;
@@ -66,21 +66,7 @@ describe('spotjobs-fossa-gateway', () => {
     await tasks.listFinished(record, undefined);
     await store.close();
 
-    const gateway = startJsonLogProcess(mainScript, {
-      FOSSA_DATA_DIR: dataDir,
-      FOSSA_GATEWAY_PASSWORD: password,
-      FOSSA_GATEWAY_HOST: '127.0.0.1',
-      FOSSA_GATEWAY_PORT: '0',
-    });
-    const listening = await vi.waitFor(
-      () => {
-        const line = gateway.lines.find((l) => l.msg === 'fossa gateway listening');
-        if (!line) throw new Error(`not listening yet; stderr: ${gateway.stderr()}`);
-        return line;
-      },
-      { timeout: 30_000, interval: 50 },
-    );
-    const url = String(listening.url);
+    const { gateway, url } = await startGateway(dataDir, password);
     expect((await fetch(`${url}/`)).status).toBe(401);
     const page = await fetch(`${url}/`, { headers: { authorization } });
     expect(page.status).toBe(200);
@@ -96,7 +82,7 @@ describe('spotjobs-fossa-gateway', () => {
   });
 
   it('exits 78 naming every bad setting, through the launcher too', async () => {
-    const direct = startJsonLogProcess(mainScript, { FOSSA_GATEWAY_PASSWORD: 'short' });
+    const direct = startJsonLogProcess(gatewayMain, { FOSSA_GATEWAY_PASSWORD: 'short' });
     expect((await direct.exited)[0]).toBe(78);
     expect(direct.stderr()).toContain('FOSSA_GATEWAY_PASSWORD is required, at least 8 characters');
     expect(direct.stderr()).toContain('FOSSA_DATA_DIR or FOSSA_TABLE_NAME is required');

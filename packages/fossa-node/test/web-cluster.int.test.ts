@@ -5,10 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startJsonLogProcess } from '@spotjobs/core/testing';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from './support/gateway-process.ts';
 import { launchChromium } from './support/headless-chromium.ts';
 import {
   finished,
@@ -20,7 +19,6 @@ import {
 } from './support/node-processes.ts';
 
 const XSS = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`;
-const gatewayMain = fileURLToPath(new URL('../src/gateway-main.ts', import.meta.url));
 const suffix = Math.random().toString(36).slice(2, 8);
 const nodeIds = [`web-a-${suffix}`, `web-b-${suffix}`];
 const password = `pw-${suffix}-long`;
@@ -126,20 +124,7 @@ describe('node pages over a real node', () => {
 
 describe('the gateway over the same Table', () => {
   it('needs the password, lists both nodes, and shows which node ran each subtask', async () => {
-    const gateway = startJsonLogProcess(gatewayMain, {
-      FOSSA_DATA_DIR: dataDir,
-      FOSSA_GATEWAY_PASSWORD: password,
-      FOSSA_GATEWAY_HOST: '127.0.0.1',
-      FOSSA_GATEWAY_PORT: '0',
-    });
-    const url = await vi.waitFor(
-      () => {
-        const line = gateway.lines.find((l) => l.msg === 'fossa gateway listening');
-        if (!line) throw new Error(`gateway not listening yet: ${gateway.stderr()}`);
-        return String(line.url);
-      },
-      { timeout: 30_000, interval: 50 },
-    );
+    const { gateway, url } = await startGateway(dataDir, password);
     expect((await fetch(`${url}/`)).status).toBe(401);
 
     const context = await browser.newContext({
