@@ -3,23 +3,11 @@
 // DynamoDB (dynalite) and stand-ins for CloudFormation and SES (loopback HTTP servers
 // speaking their query protocols; no emulator exists) through AWS_ENDPOINT_URL_*.
 import { randomUUID } from 'node:crypto';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it, vi } from 'vitest';
 import type { AdmissionReport } from '../src/triggers/admission-types.ts';
-import { useEmulatorAws } from './emulator-aws.ts';
-import {
-  encodeS3EventKey,
-  type FakeResponse,
-  type SeenRequest,
-  s3Event,
-  startFakeAwsServer,
-  withEnv,
-} from './trigger-test-kit.ts';
+import { putWithEvent, useEmulatorAws } from './emulator-aws.ts';
+import { type FakeResponse, type SeenRequest, startFakeAwsServer, withEnv } from './trigger-test-kit.ts';
 
 const endpoints = inject('emulators');
 const suffix = randomUUID().slice(0, 8);
@@ -128,16 +116,14 @@ async function deployed(cfnUrl: string, sesUrl: string) {
   return { create: entry.createHandler as Handler, remove: entry.deleteHandler as Handler };
 }
 
-let sequence = 0;
 async function upload(key: string, body: string) {
-  await s3.send(new PutObjectCommand({ Bucket: usersBucket, Key: key, Body: body }));
-  const head = await s3.send(new HeadObjectCommand({ Bucket: usersBucket, Key: key }));
-  return s3Event(key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create', {
-    bucket: usersBucket,
-    rawKey: encodeS3EventKey(key),
-    size: head.ContentLength ?? 0,
-    sequencer: `04${(++sequence).toString(16).toUpperCase().padStart(16, '0')}`,
-  });
+  return putWithEvent(
+    s3,
+    key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create',
+    usersBucket,
+    key,
+    body,
+  );
 }
 
 const lambda = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 120_000 });

@@ -3,12 +3,7 @@
 // shapes for objects a user really uploaded. CloudFormation and SES have no emulator: they
 // are the in-memory ports here (their SDK adapters have their own unit tests).
 import { randomUUID } from 'node:crypto';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ClaimStore } from '@spotjobs/core';
 import { DynamoTable } from '@spotjobs/core/aws';
 import { ManualClock } from '@spotjobs/core/testing';
@@ -23,15 +18,14 @@ import { createS3LambdaHandler } from '../src/triggers/lambda-handler.ts';
 import { objectVersionId, objectVersionOf } from '../src/triggers/object-version.ts';
 import { parseS3Event } from '../src/triggers/s3-event.ts';
 import { RetryRecordsError } from '../src/triggers/trigger-errors.ts';
-import { useEmulatorAws } from './emulator-aws.ts';
-import { drive, encodeS3EventKey, s3Event } from './trigger-test-kit.ts';
+import { putWithEvent, useEmulatorAws } from './emulator-aws.ts';
+import { drive, s3Event } from './trigger-test-kit.ts';
 
 const suffix = randomUUID().slice(0, 8);
 const usersBucket = `af-users-${suffix}`;
 const customizerBucket = `af-customizer-${suffix}`;
 const tableName = `cluster-triggers-${suffix}`;
 const { s3, dynamodb } = useEmulatorAws({ buckets: [usersBucket, customizerBucket], table: tableName });
-let sequence = 0;
 
 function world(
   script: (name: string) => MemoryStackScript,
@@ -74,14 +68,13 @@ async function user(enabled = true): Promise<string> {
 
 /** The user uploads a request; S3 would then send this event. */
 async function upload(key: string, body: string) {
-  await s3.send(new PutObjectCommand({ Bucket: usersBucket, Key: key, Body: body }));
-  const head = await s3.send(new HeadObjectCommand({ Bucket: usersBucket, Key: key }));
-  return s3Event(key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create', {
-    bucket: usersBucket,
-    rawKey: encodeS3EventKey(key),
-    size: head.ContentLength ?? 0,
-    sequencer: `01${(++sequence).toString(16).toUpperCase().padStart(16, '0')}${suffix.toUpperCase()}`,
-  });
+  return putWithEvent(
+    s3,
+    key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create',
+    usersBucket,
+    key,
+    body,
+  );
 }
 
 async function read(key: string): Promise<string | undefined> {

@@ -3,18 +3,10 @@
 // the AWS Batch API (a loopback HTTP server; no emulator exists) through AWS_ENDPOINT_URL_*.
 // Inputs are objects really uploaded to S3 (fauxqs); events have S3's real shape.
 import { randomUUID } from 'node:crypto';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it, vi } from 'vitest';
 import type { AdmissionReport } from '../src/triggers/admission-types.ts';
-import { useEmulatorAws } from './emulator-aws.ts';
-import {
-  encodeS3EventKey,
-  type FakeResponse,
-  type SeenRequest,
-  s3Event,
-  startFakeAwsServer,
-  withEnv,
-} from './trigger-test-kit.ts';
+import { putWithEvent, useEmulatorAws } from './emulator-aws.ts';
+import { type FakeResponse, type SeenRequest, startFakeAwsServer, withEnv } from './trigger-test-kit.ts';
 
 const endpoints = inject('emulators');
 const suffix = randomUUID().slice(0, 8);
@@ -80,19 +72,9 @@ async function deployedHandler(batchUrl: string, env: Record<string, string> = {
   return module.handler as (event: unknown, context: unknown) => Promise<AdmissionReport>;
 }
 
-let sequence = 0;
-
 /** A user uploads `key`; this is the event S3 then sends (unversioned bucket: a new sequencer per PUT). */
 async function upload(key: string, body: string) {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  return s3Event('object-created-put', {
-    bucket,
-    rawKey: encodeS3EventKey(key),
-    size: head.ContentLength ?? 0,
-    versionId: null,
-    sequencer: `03${(++sequence).toString(16).toUpperCase().padStart(16, '0')}`,
-  });
+  return putWithEvent(s3, 'object-created-put', bucket, key, body, { versionId: null });
 }
 
 /** The entry module is loaded fresh, so its error classes are not this file's: match by code. */
