@@ -11,6 +11,7 @@ import type { TaskRecord } from '../src/distribution/task-records.ts';
 import { TaskStore } from '../src/distribution/task-store.ts';
 import { localTableName } from '../src/node/fossa-daemon.ts';
 import { gatewayMain, startGateway } from './support/gateway-process.ts';
+import { taskRecord } from './support/task-records.ts';
 
 // The gateway as a process, as it is deployed: settings from the environment, the nodes' Table
 // read from a shared local data directory, SIGTERM to stop, 78 for bad settings.
@@ -28,24 +29,14 @@ afterEach(async () => {
 });
 
 function finishedTask(taskId: string, nodeId: string, at: number): TaskRecord {
-  return {
+  return taskRecord({
     task_id: taskId,
-    parent_task_id: null,
-    model_class: 'NothingEtl',
-    method: 'go',
-    method_kwargs: {},
-    model_construction_kwargs: {},
-    partition_initialise_kwargs: {},
-    resolver_context: {},
     status: 'complete',
     node_id: nodeId,
-    attempt: 1,
-    resumed: 0,
     started: at - 100,
     finished: at,
     results: { type: 'TaskComplete', payload: { method_name: 'go', method_kwargs: {}, return_value: true } },
-    stats: null,
-  };
+  });
 }
 
 describe('spotjobs-fossa-gateway', () => {

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { silentLogger, ValidationError } from '@spotjobs/core';
 import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../src/distribution/task-records.ts';
 import { TaskStore } from '../src/distribution/task-store.ts';
 import { exampleModelRegistry } from '../src/examples/example-models.ts';
 import { FossaNode } from '../src/node/fossa-node.ts';
 import { TableReadModel } from '../src/node/table-read-model.ts';
+import { taskRecord } from './support/task-records.ts';
 
 let dataDir: string;
 let store: LocalStore;
@@ -120,24 +120,14 @@ describe('TableReadModel', () => {
 
   it('keeps the finished history bounded: pruning drops the oldest beyond the limit', async () => {
     const bounded = new TaskStore(store.table('pruned'), { historyLimit: 2 });
-    const record = (taskId: string, finished: number): TaskRecord => ({
-      model_class: 'NothingEtl',
-      method: 'go',
-      method_kwargs: {},
-      model_construction_kwargs: {},
-      partition_initialise_kwargs: {},
-      resolver_context: {},
-      task_id: taskId,
-      parent_task_id: null,
-      status: 'complete',
-      node_id: 'node-x',
-      attempt: 1,
-      resumed: 0,
-      started: finished - 10,
-      finished,
-      results: null,
-      stats: null,
-    });
+    const record = (taskId: string, finished: number) =>
+      taskRecord({
+        task_id: taskId,
+        status: 'complete',
+        node_id: 'node-x',
+        started: finished - 10,
+        finished,
+      });
     for (const [i, id] of ['aaaaa', 'bbbbb', 'ccccc', 'ddddd'].entries())
       await bounded.listFinished(record(id, 1000 + i), undefined);
     expect(await bounded.pruneFinished('finished#node-x')).toBe(2);

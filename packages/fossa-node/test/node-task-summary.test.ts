@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../src/distribution/task-records.ts';
 import { NodeActivity } from '../src/node/node-activity.ts';
 import { httpDate, taskSummary } from '../src/node/task-summary.ts';
+import { taskRecord } from './support/task-records.ts';
 
-const base: TaskRecord = {
-  model_class: 'NothingEtl',
-  method: 'go',
-  method_kwargs: {},
-  model_construction_kwargs: {},
-  partition_initialise_kwargs: {},
-  resolver_context: {},
-  task_id: 'abcde',
-  parent_task_id: null,
-  status: 'running',
-  node_id: 'node-a',
-  attempt: 1,
-  resumed: 0,
-  started: Date.UTC(2024, 3, 16, 10, 22, 0),
-  finished: null,
-  results: null,
-  stats: null,
-};
+const base = taskRecord({ task_id: 'abcde' });
 
 describe('taskSummary', () => {
   it("has Fossa's keys, HTTP-date times, and no results while running", () => {
