@@ -202,6 +202,22 @@ function parseCommon(env: Env, issues: string[]): TriggerCommonConfig | undefine
   };
 }
 
+/**
+ * The common variables and the trigger's own (`schema`), both checked before either fails, so
+ * one error names every wrong variable. Later checks add to `issues`.
+ */
+function parseEnvironment<T>(
+  schema: z.ZodType<T>,
+  env: Env,
+  issues: string[],
+): { common: TriggerCommonConfig; e: T } {
+  const common = parseCommon(env, issues);
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) issues.push(...issuesOf(parsed.error));
+  if (!common || !parsed.success) throw new ValidationError(INVALID_CONFIG, issues);
+  return { common, e: parsed.data };
+}
+
 /** Whether two key prefixes overlap (one starts with the other). */
 function overlaps(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
@@ -231,11 +247,7 @@ function overlaps(a: string, b: string): boolean {
  */
 export function loadJobTriggerConfig(env: Env = process.env): JobTriggerConfig {
   const issues: string[] = [];
-  const common = parseCommon(env, issues);
-  const parsed = jobsSchema.safeParse(env);
-  if (!parsed.success) issues.push(...issuesOf(parsed.error));
-  if (!common || !parsed.success) throw new ValidationError(INVALID_CONFIG, issues);
-  const e = parsed.data;
+  const { common, e } = parseEnvironment(jobsSchema, env, issues);
   const routes: JobRoute[] = [
     {
       prefix: e.SPOTJOBS_TRIGGER_INPUT_PREFIX,
@@ -335,11 +347,7 @@ function parsePolicy(json: string | undefined, issues: string[]): ParameterPolic
  */
 export function loadClusterTriggerConfig(env: Env = process.env): ClusterTriggerConfig {
   const issues: string[] = [];
-  const common = parseCommon(env, issues);
-  const parsed = clustersSchema.safeParse(env);
-  if (!parsed.success) issues.push(...issuesOf(parsed.error));
-  if (!common || !parsed.success) throw new ValidationError(INVALID_CONFIG, issues);
-  const e = parsed.data;
+  const { common, e } = parseEnvironment(clustersSchema, env, issues);
   const prefixProblem = stackPrefixProblem(e.SPOTJOBS_CLUSTERS_STACK_PREFIX);
   if (prefixProblem) issues.push(`SPOTJOBS_CLUSTERS_STACK_PREFIX: ${prefixProblem}`);
   const policy = parsePolicy(e.SPOTJOBS_CLUSTERS_PARAMETER_POLICY, issues);
