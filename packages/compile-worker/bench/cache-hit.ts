@@ -16,6 +16,7 @@ import { toBuildSpec } from '../src/build/build-spec.ts';
 import { pacloudClientQuery } from '../test/support/python-client.ts';
 import { BENCH_API_KEY, type BenchServer, startBenchServer } from './bench-server.ts';
 import { type BenchSettings, targets } from './bench-settings.ts';
+import { runClosedLoops } from './closed-loops.ts';
 import { HttpLoadClient, type LoadReport, type LoadRequest } from './http-load.ts';
 import { buildAsStandIn } from './stand-in-build.ts';
 
@@ -135,28 +136,13 @@ async function inProcessLoops(
   measureOne: (signal: AbortSignal) => Promise<void>,
 ): Promise<Measurement> {
   const signal = AbortSignal.timeout(RUN_TIMEOUT_MS);
-  const latencies = new Float64Array(total);
-  let next = 0;
-  const loop = async () => {
-    while (next < total) {
-      const i = next++;
-      const sent = performance.now();
-      await measureOne(signal);
-      latencies[i] = performance.now() - sent;
-    }
-  };
-  const loopUse = performance.eventLoopUtilization();
-  const cpu = process.threadCpuUsage();
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const elapsedMs = performance.now() - started;
-  const used = process.threadCpuUsage(cpu);
+  const run = await runClosedLoops(total, concurrency, () => measureOne(signal));
   return {
-    throughput: (total / elapsedMs) * 1000,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    serverLoop: performance.eventLoopUtilization(loopUse).utilization,
-    serverCpuUs: (used.user + used.system) / total,
+    throughput: run.throughput,
+    p50Ms: percentile(run.latenciesMs, 0.5),
+    p99Ms: percentile(run.latenciesMs, 0.99),
+    serverLoop: run.loopUtilisation,
+    serverCpuUs: run.cpuUsPerCall,
     clientLoop: undefined,
     clientCpuUs: undefined,
   };

@@ -1,8 +1,8 @@
 // The load generator's thread (started by `HttpLoadClient`): runs closed loops of node:http
 // requests over keep-alive connections opened for the run, and posts back what it measured.
 import { Agent, request } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
+import { runClosedLoops } from './closed-loops.ts';
 import type { LoadReport, LoadRequest, LoadSpec } from './http-load.ts';
 
 if (!parentPort) throw new Error('http-load-worker.ts runs as a worker thread (see HttpLoadClient)');
@@ -76,45 +76,30 @@ async function measure(spec: LoadSpec, agentFor: (origin: string) => Agent): Pro
       return Array.from({ length: concurrency }, () => send(agent, url, spec.connect, signal));
     }),
   );
-  const latenciesMs = new Float64Array(spec.total);
-  let next = 0;
   let inFlight = 0;
   let inFlightAtFirstAnswer = 0;
   let unexpected = 0;
   let firstUnexpected: string | undefined;
-
-  const loop = async () => {
-    while (next < spec.total) {
-      const i = next++;
-      const one = spec.requests[i % spec.requests.length] as LoadRequest;
-      const target = targets[i % targets.length]!;
-      inFlight++;
-      const sent = performance.now();
-      const answer = await send(target.agent, target.url, one, signal);
-      latenciesMs[i] = performance.now() - sent;
-      if (inFlightAtFirstAnswer === 0) inFlightAtFirstAnswer = inFlight;
-      inFlight--;
-      if (answer.status !== spec.expect.status || !answer.body.startsWith(spec.expect.bodyStart)) {
-        unexpected++;
-        firstUnexpected ??= `${one.method} ${one.path} → ${answer.status} ${answer.body.slice(0, 200)}`;
-      }
+  const run = await runClosedLoops(spec.total, concurrency, async (i) => {
+    const one = spec.requests[i % spec.requests.length] as LoadRequest;
+    const target = targets[i % targets.length]!;
+    inFlight++;
+    const answer = await send(target.agent, target.url, one, signal);
+    if (inFlightAtFirstAnswer === 0) inFlightAtFirstAnswer = inFlight;
+    inFlight--;
+    if (answer.status !== spec.expect.status || !answer.body.startsWith(spec.expect.bodyStart)) {
+      unexpected++;
+      firstUnexpected ??= `${one.method} ${one.path} → ${answer.status} ${answer.body.slice(0, 200)}`;
     }
-  };
-
-  const elu = performance.eventLoopUtilization();
-  const cpu = process.threadCpuUsage();
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const elapsedMs = performance.now() - started;
-  const used = process.threadCpuUsage(cpu);
+  });
   return {
-    latenciesMs,
-    elapsedMs,
-    throughput: (spec.total / elapsedMs) * 1000,
+    latenciesMs: run.latenciesMs,
+    elapsedMs: run.elapsedMs,
+    throughput: run.throughput,
     unexpected,
     firstUnexpected,
-    clientLoopUtilisation: performance.eventLoopUtilization(elu).utilization,
-    clientCpuUsPerRequest: (used.user + used.system) / spec.total,
+    clientLoopUtilisation: run.loopUtilisation,
+    clientCpuUsPerRequest: run.cpuUsPerCall,
     inFlightAtFirstAnswer,
   };
 }
