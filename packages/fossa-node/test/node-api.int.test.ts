@@ -1,21 +1,15 @@
 // Fossa's HTTP contract on one embedded node (local backend in a temporary directory, real
 // HTTP on a random loopback port): the shapes clients read, every error a bad request gets,
 // and the node still answering afterwards.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { silentLogger } from '@spotjobs/core';
-import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModelRegistry } from '../src/examples/example-models.ts';
-import { FossaNode } from '../src/node/fossa-node.ts';
+import type { FossaNode } from '../src/node/fossa-node.ts';
 import { type NodeServer, startNodeServer } from '../src/node/node-server.ts';
+import { type LocalNode, startLocalNode } from './support/local-node.ts';
 
-let dataDir: string;
-let store: LocalStore;
+let local: LocalNode;
 let node: FossaNode;
 let server: NodeServer;
-let running: Promise<void>;
 const capacity = 3;
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary JSON replies
@@ -47,27 +41,19 @@ async function waitForStatus(taskId: string, wanted: (status: string) => boolean
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'fossa-api-'));
-  store = await openLocalStore({ dataDir });
-  node = await FossaNode.create({
+  local = await startLocalNode({
     nodeId: `api-${Math.random().toString(36).slice(2, 8)}`,
-    queue: store.queue('fossa_task_queue'),
-    table: store.table('fossa'),
     registry: exampleModelRegistry(),
     capacity,
-    logger: silentLogger,
     pollWaitSeconds: 1,
   });
-  running = node.start();
+  node = local.node;
   server = await startNodeServer({ node, host: '127.0.0.1', port: 0 });
 });
 
 afterAll(async () => {
   await server?.close();
-  await node?.stop();
-  await running;
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await local?.stop();
 });
 
 describe('fossa node HTTP API', () => {

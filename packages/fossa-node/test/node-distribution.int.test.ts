@@ -2,12 +2,9 @@
 // subtask attempt that runs past the timeout is aborted and retried, one that always does
 // fails its parent with a timeout naming it; a parent whose subtasks all ran gets each
 // outcome once; a second dispatch of the same parent (a resume) replays instead of re-running.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { JobContext, JsonObject } from '@spotjobs/core';
 import { RetryJobError, silentLogger } from '@spotjobs/core';
-import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
+import type { LocalStore } from '@spotjobs/core/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Semaphore } from '../src/dispatch/semaphore.ts';
 import { OutcomeSignals } from '../src/distribution/outcome-signals.ts';
@@ -17,8 +14,9 @@ import { exampleModels } from '../src/examples/example-models.ts';
 import { ModelRegistry } from '../src/model/model-registry.ts';
 import { PartitionedModel, type SubtaskSlice } from '../src/model/partitioned-model.ts';
 import { checkTaskSpec } from '../src/model/task-spec.ts';
-import { FossaNode } from '../src/node/fossa-node.ts';
+import type { FossaNode } from '../src/node/fossa-node.ts';
 import { NodeActivity } from '../src/node/node-activity.ts';
+import { type LocalNode, startLocalNode } from './support/local-node.ts';
 import { Cities, Regions } from './support/test-models.ts';
 
 /** One subtask that overruns any timeout on the attempts listed in `hang_on` (default: the first). */
@@ -35,10 +33,9 @@ class Overrunning extends PartitionedModel {
   }
 }
 
-let dataDir: string;
+let local: LocalNode;
 let store: LocalStore;
 let node: FossaNode;
-let running: Promise<void>;
 
 async function finish(spec: JsonObject) {
   const outcome = await node.submit(spec);
@@ -52,27 +49,17 @@ async function finish(spec: JsonObject) {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'fossa-dist-'));
-  store = await openLocalStore({ dataDir });
-  node = await FossaNode.create({
+  local = await startLocalNode({
     nodeId: `dist-${Math.random().toString(36).slice(2, 8)}`,
-    queue: store.queue('fossa_task_queue'),
-    table: store.table('fossa'),
     registry: ModelRegistry.of([...exampleModels, Overrunning, Regions, Cities]),
     capacity: 4,
-    logger: silentLogger,
     pollWaitSeconds: 1,
     subtaskTimeoutMs: 1000,
   });
-  running = node.start();
+  ({ node, store } = local);
 });
 
-afterAll(async () => {
-  await node?.stop();
-  await running;
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => local?.stop());
 
 describe('queue-backed distribution', () => {
   it('aborts a subtask attempt past its timeout and retries it', async () => {

@@ -1,22 +1,19 @@
 // TableReadModel over a real node's records (local backend in a temporary directory): nodes
 // from heartbeats, a task with its subtasks (who ran each, attempts, failures), and paged
 // listings of running and finished tasks.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { silentLogger, ValidationError } from '@spotjobs/core';
-import { type LocalStore, openLocalStore } from '@spotjobs/core/local';
+import { ValidationError } from '@spotjobs/core';
+import type { LocalStore } from '@spotjobs/core/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskStore } from '../src/distribution/task-store.ts';
 import { exampleModelRegistry } from '../src/examples/example-models.ts';
-import { FossaNode } from '../src/node/fossa-node.ts';
+import type { FossaNode } from '../src/node/fossa-node.ts';
 import { TableReadModel } from '../src/node/table-read-model.ts';
+import { type LocalNode, startLocalNode } from './support/local-node.ts';
 import { taskRecord } from './support/task-records.ts';
 
-let dataDir: string;
+let local: LocalNode;
 let store: LocalStore;
 let node: FossaNode;
-let running: Promise<void>;
 let readModel: TableReadModel;
 const signal = new AbortController().signal;
 const nodeId = `rm-${Math.random().toString(36).slice(2, 8)}`;
@@ -33,29 +30,19 @@ async function finish(spec: object): Promise<string> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'fossa-rm-'));
-  store = await openLocalStore({ dataDir });
-  node = await FossaNode.create({
+  local = await startLocalNode({
     nodeId,
-    queue: store.queue('fossa_task_queue'),
-    table: store.table('fossa'),
     registry: exampleModelRegistry(),
     capacity: 4,
-    logger: silentLogger,
     pollWaitSeconds: 1,
     heartbeatIntervalMs: 100,
+    address: '127.0.0.1:2345',
   });
-  node.address = '127.0.0.1:2345';
-  running = node.start();
+  ({ node, store } = local);
   readModel = new TableReadModel(node.store);
 });
 
-afterAll(async () => {
-  await node?.stop();
-  await running;
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => local?.stop());
 
 describe('TableReadModel', () => {
   it('lists the node from its heartbeat', async () => {
