@@ -4,6 +4,7 @@
 export type { Claim, ClaimState } from './claims/claim.ts';
 export { ClaimStore, type ClaimStoreOptions } from './claims/claim-store.ts';
 export * from './errors.ts';
+export { type RequestSignalOptions, requestSignal } from './http/request-signal.ts';
 export {
   type CloseHttpServerOptions,
   type StartedHttpServer,

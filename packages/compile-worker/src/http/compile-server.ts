@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, silentLogger, startHttpServer } from '@spotjobs/core';
+import { type Logger, requestSignal, silentLogger, startHttpServer } from '@spotjobs/core';
 import type { BlobRequestHandler } from '@spotjobs/core/local';
 import type { CompileApi } from '../api/compile-api.ts';
 import { errorResponse } from '../api/error-responses.ts';
@@ -56,11 +56,7 @@ export async function startCompileServer(options: CompileServerOptions): Promise
   let routes: CompileServerRoutes | undefined;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const gone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) gone.abort(new Error('client went away'));
-    });
-    const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(requestTimeoutMs)]);
+    const signal = requestSignal(res, { timeoutMs: requestTimeoutMs });
     try {
       if (!routes) {
         sendApiResponse(res, { status: 503, headers: { 'retry-after': '1' }, body: 'starting' });

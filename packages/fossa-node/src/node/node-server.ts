@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, silentLogger, startHttpServer } from '@spotjobs/core';
+import { type Logger, requestSignal, silentLogger, startHttpServer } from '@spotjobs/core';
 import type { FossaNode } from './fossa-node.ts';
 import { handleNodeApi, type NodeApiResponse } from './node-api.ts';
 
@@ -50,11 +50,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
   let fallbackHost = '';
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const gone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) gone.abort(new Error('client went away'));
-    });
-    const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(requestTimeoutMs)]);
+    const signal = requestSignal(res, { timeoutMs: requestTimeoutMs });
     try {
       if (options.extra && (await options.extra(req, res))) return;
       const url = req.url ?? '/';
