@@ -13,12 +13,8 @@ import type { BuilderProfile } from '../src/build/builder-profile.ts';
 import { createCompileDaemon } from '../src/daemon/compile-daemon.ts';
 import { ContainerBuildExecutor } from '../src/executor/container-build-executor.ts';
 import { API_KEY, type ApiBackend, emulatorBackend } from './support/api-backends.ts';
-import {
-  containersLabelled,
-  standinCalls,
-  TEST_RUN_LABEL,
-  useDockerTestFile,
-} from './support/executor-docker.ts';
+import { useDockerTestFile } from './support/docker-test-file.ts';
+import { containersLabelled, standinCalls, TEST_RUN_LABEL } from './support/executor-docker.ts';
 
 let docker: Docker;
 let image: string;

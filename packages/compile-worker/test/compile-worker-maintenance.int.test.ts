@@ -9,7 +9,8 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startCompileWorker, WORKER_LABEL } from '../src/daemon/compile-worker.ts';
 import { BuildLabels } from '../src/executor/container-build-executor.ts';
-import { TEST_RUN_LABEL, useDockerTestFile } from './support/executor-docker.ts';
+import { useDockerTestFile } from './support/docker-test-file.ts';
+import { TEST_RUN_LABEL } from './support/executor-docker.ts';
 import { tempDir } from './support/local-builds.ts';
 
 let docker: Docker;

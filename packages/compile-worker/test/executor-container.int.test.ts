@@ -14,13 +14,8 @@ import {
   type ContainerBuildExecutorOptions,
 } from '../src/executor/container-build-executor.ts';
 import { CONTAINER_OUTPUT_PKGDIR } from '../src/executor/container-sandbox.ts';
-import {
-  containersLabelled,
-  LogWatcher,
-  standinCalls,
-  TEST_RUN_LABEL,
-  useDockerTestFile,
-} from './support/executor-docker.ts';
+import { useDockerTestFile } from './support/docker-test-file.ts';
+import { containersLabelled, LogWatcher, standinCalls, TEST_RUN_LABEL } from './support/executor-docker.ts';
 
 let docker: Docker;
 let image: string;

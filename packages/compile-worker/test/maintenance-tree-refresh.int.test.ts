@@ -16,12 +16,8 @@ import {
   refreshPortageTree,
 } from '../src/maintenance/portage-tree-refresh.ts';
 import type { TreeSyncLogLine } from '../src/maintenance/tree-sync-container.ts';
-import {
-  containersLabelled,
-  standinCalls,
-  TEST_RUN_LABEL,
-  useDockerTestFile,
-} from './support/executor-docker.ts';
+import { useDockerTestFile } from './support/docker-test-file.ts';
+import { containersLabelled, standinCalls, TEST_RUN_LABEL } from './support/executor-docker.ts';
 
 let docker: Docker;
 let image: string;

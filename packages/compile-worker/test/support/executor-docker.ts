@@ -3,13 +3,9 @@
 // stand-in's records, and clean-up of everything a test run labelled.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { afterAll, beforeAll } from 'vitest';
 import type { BuildLogLine } from '../../src/executor/build-executor.ts';
 
 const run = promisify(execFile);
@@ -43,43 +39,6 @@ export async function prepareDocker(): Promise<{ docker: Docker; image: string }
     },
   );
   return { docker: new Docker(), image: stdout.trim() };
-}
-
-/** What a Docker test file works with, ready from its first test on. */
-export interface DockerTestEnv {
-  readonly docker: Docker;
-  /** The builder test image. */
-  readonly image: string;
-  /** A temp dir of this file, removed after it. */
-  readonly scratch: string;
-}
-
-/**
- * Sets a Docker test file up (engine, test image, a scratch dir: `assign` receives them before
- * the first test) and cleans up after its last (every container and volume labelled with the
- * returned run id, the scratch dir).
- *
- * @example
- * ```ts
- * let docker: Docker;
- * let image: string;
- * const runId = useDockerTestFile('executor-', (env) => ({ docker, image } = env));
- * ```
- */
-export function useDockerTestFile(scratchPrefix: string, assign: (env: DockerTestEnv) => void): string {
-  const runId = newTestRunId();
-  let env: DockerTestEnv | undefined;
-  beforeAll(async () => {
-    const { docker, image } = await prepareDocker();
-    env = { docker, image, scratch: await mkdtemp(join(tmpdir(), scratchPrefix)) };
-    assign(env);
-  }, 360_000);
-  afterAll(async () => {
-    if (!env) return;
-    await removeTestRun(env.docker, runId);
-    await rm(env.scratch, { recursive: true, force: true });
-  });
-  return runId;
 }
 
 /** A fresh id for one test file's containers and volumes. */
