@@ -171,14 +171,7 @@ export {
   type PageRequest,
   pathId,
 } from './web/page-handler.ts';
-export {
-  pageLayout,
-  requestSignal,
-  STYLESHEET_PATH,
-  sendHtml,
-  sendStylesheet,
-  sendText,
-} from './web/page-layout.ts';
+export { pageLayout, STYLESHEET_PATH, sendHtml, sendStylesheet, sendText } from './web/page-layout.ts';
 export {
   jsonCell,
   keyValueTable,

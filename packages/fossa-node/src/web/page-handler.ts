@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, ValidationError } from '@spotjobs/core';
-import { requestSignal, STYLESHEET_PATH, sendStylesheet, sendText } from './page-layout.ts';
+import { type Logger, requestSignal, ValidationError } from '@spotjobs/core';
+import { STYLESHEET_PATH, sendStylesheet, sendText } from './page-layout.ts';
 
 /** Mounts pages on a `node:http` server: true when the request was one of them (answered or being answered). */
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -55,7 +55,7 @@ export function createPageHandler<Route>(options: PageHandlerOptions<Route>): Pa
       sendStylesheet(req, res);
       return true;
     }
-    const signal = requestSignal(res, options.signal);
+    const signal = requestSignal(res, { signal: options.signal });
     options
       .answer({ req, res, route, url, signal })
       .catch((err: unknown) => failPage(req, res, err, options.logger));

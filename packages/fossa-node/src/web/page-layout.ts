@@ -70,15 +70,3 @@ function send(
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': bytes.length });
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
-
-/**
- * An AbortSignal for one request: aborted when the client goes away before the answer is
- * sent, or when `parent` (the server's shutdown) aborts.
- */
-export function requestSignal(res: ServerResponse, parent?: AbortSignal): AbortSignal {
-  const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
-  return parent ? AbortSignal.any([gone.signal, parent]) : gone.signal;
-}
