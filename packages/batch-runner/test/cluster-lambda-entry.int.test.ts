@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it, vi } from 'vitest';
 import type { AdmissionReport } from '../src/triggers/admission-types.ts';
-import { putWithEvent, useEmulatorAws } from './emulator-aws.ts';
+import { putClusterRequest, useEmulatorAws } from './emulator-aws.ts';
 import { type FakeResponse, type SeenRequest, startFakeAwsServer, withEnv } from './trigger-test-kit.ts';
 
 const endpoints = inject('emulators');
@@ -116,15 +116,7 @@ async function deployed(cfnUrl: string, sesUrl: string) {
   return { create: entry.createHandler as Handler, remove: entry.deleteHandler as Handler };
 }
 
-async function upload(key: string, body: string) {
-  return putWithEvent(
-    s3,
-    key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create',
-    usersBucket,
-    key,
-    body,
-  );
-}
+const upload = (key: string, body: string) => putClusterRequest(s3, usersBucket, key, body);
 
 const lambda = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 120_000 });
 

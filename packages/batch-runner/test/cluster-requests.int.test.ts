@@ -18,7 +18,7 @@ import { createS3LambdaHandler } from '../src/triggers/lambda-handler.ts';
 import { objectVersionId, objectVersionOf } from '../src/triggers/object-version.ts';
 import { parseS3Event } from '../src/triggers/s3-event.ts';
 import { RetryRecordsError } from '../src/triggers/trigger-errors.ts';
-import { putWithEvent, useEmulatorAws } from './emulator-aws.ts';
+import { putClusterRequest, useEmulatorAws } from './emulator-aws.ts';
 import { drive, s3Event } from './trigger-test-kit.ts';
 
 const suffix = randomUUID().slice(0, 8);
@@ -67,15 +67,7 @@ async function user(enabled = true): Promise<string> {
 }
 
 /** The user uploads a request; S3 would then send this event. */
-async function upload(key: string, body: string) {
-  return putWithEvent(
-    s3,
-    key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create',
-    usersBucket,
-    key,
-    body,
-  );
-}
+const upload = (key: string, body: string) => putClusterRequest(s3, usersBucket, key, body);
 
 async function read(key: string): Promise<string | undefined> {
   try {

@@ -78,3 +78,22 @@ export async function putWithEvent(
     ...changes,
   });
 }
+
+/**
+ * A user uploads a cluster request (`<name>.cf-create` or `<name>.cf-delete`); resolves with
+ * the event S3 then sends, shaped like the fixture for that action.
+ *
+ * @example
+ * ```ts
+ * const event = await putClusterRequest(s3, usersBucket, 'home/alice/demo.cf-create', '{}');
+ * ```
+ */
+export function putClusterRequest(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+): Promise<S3EventJson> {
+  const fixture = key.endsWith('.cf-delete') ? 'cluster-delete' : 'cluster-create';
+  return putWithEvent(s3, fixture, bucket, key, body);
+}
