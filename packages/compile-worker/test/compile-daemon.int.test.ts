@@ -3,7 +3,7 @@
 // stand-in records its argv and env) → artifact and log in S3 (fauxqs) → record in DynamoDB
 // (dynalite) → SUCCESS with a presigned link whose bytes match the recorded sha256.
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 
 import { join } from 'node:path';
 import { ManualInterruptionSource, type Runner } from '@spotjobs/core';
