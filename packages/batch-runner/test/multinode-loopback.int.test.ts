@@ -69,13 +69,16 @@ describe('multi-node jobs on loopback', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fake-mpirun-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const launcher = join(dir, 'fake-mpirun');
-    // Counts the ranks of the hostfile as mpirun would, then runs the program once.
+    // Counts the ranks of the hostfile as mpirun would, then runs the program once, after both
+    // children's commands are up (so it never ends the job before they could print).
     await writeFile(
       launcher,
       `#!/bin/sh
 [ "$1" = --hostfile ] || exit 64
 ranks=$(awk '{ split($2, a, "="); n += a[2] } END { print n }' "$2")
 shift 2
+i=0
+while [ "$(ls ${dir}/up.* 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 echo "fake-mpirun: $ranks ranks"
 exec "$@"
 `,
@@ -85,7 +88,11 @@ exec "$@"
       nodes: 3,
       env: {
         SPOTJOBS_LAUNCHER: JSON.stringify([launcher, '--hostfile', '{hostfile}']),
-        SPOTJOBS_CHILD_COMMAND: '["/bin/sh", "-c", "echo daemon up for $SPOTJOBS_RUN_ID; exec sleep 600"]',
+        SPOTJOBS_CHILD_COMMAND: JSON.stringify([
+          '/bin/sh',
+          '-c',
+          `echo daemon up for $SPOTJOBS_RUN_ID; touch ${dir}/up.$$; exec sleep 600`,
+        ]),
       },
     });
     const nodes = started(job.nodes);
