@@ -9,6 +9,23 @@ import { TestInterruptionSource } from './support/test-interruption-source.ts';
 
 const build = z.object({ pkg: z.string() });
 
+/** A runner whose job claims `build#<pkg>` and only counts its runs. */
+async function countingHarness() {
+  const { store, bind } = claimStore();
+  let runs = 0;
+  const h = await singleHarness({
+    job: {
+      schema: build,
+      claim: { store, key: (job) => `build#${job.pkg}` },
+      handle() {
+        runs++;
+      },
+    },
+  });
+  bind(h.clock);
+  return { store, h, runs: () => runs };
+}
+
 describe('Runner claims', () => {
   it('claims the key before the handler runs, exposes ctx.claim, completes with the result before acking', async () => {
     const { store, bind, item } = claimStore();
@@ -47,24 +64,13 @@ describe('Runner claims', () => {
   });
 
   it('acks a duplicate delivery of completed work without running the handler', async () => {
-    const { store, bind } = claimStore();
-    let runs = 0;
-    const h = await singleHarness({
-      job: {
-        schema: build,
-        claim: { store, key: (job) => `build#${job.pkg}` },
-        handle() {
-          runs++;
-        },
-      },
-    });
-    bind(h.clock);
+    const { store, h, runs } = await countingHarness();
     const done = await store.claim('build#gcc', 'earlier-worker', { ttlMs: 60_000 });
     await store.complete(done!, { artifact: 'x' });
     const [id] = await h.queue.sendBodies([{ pkg: 'gcc' }]);
     h.running = h.runner.run();
     await h.clock.advance(10);
-    expect(runs).toBe(0);
+    expect(runs()).toBe(0);
     expect(h.queue.peek(id!)).toBeUndefined();
     expect(h.of('job:duplicate')).toMatchObject([{ messageId: id, claimKey: 'build#gcc' }]);
     expect(h.of('job:succeeded')).toEqual([]);
@@ -77,24 +83,13 @@ describe('Runner claims', () => {
   });
 
   it('releases with the remaining TTL as delay while another live owner holds the claim', async () => {
-    const { store, bind } = claimStore();
-    let runs = 0;
-    const h = await singleHarness({
-      job: {
-        schema: build,
-        claim: { store, key: (job) => `build#${job.pkg}` },
-        handle() {
-          runs++;
-        },
-      },
-    });
-    bind(h.clock);
+    const { store, h, runs } = await countingHarness();
     await store.claim('build#gcc', 'other-worker', { ttlMs: 45_000 });
     await h.clock.advance(5_000);
     const [id] = await h.queue.sendBodies([{ pkg: 'gcc' }]);
     h.running = h.runner.run();
     await h.clock.advance(10);
-    expect(runs).toBe(0);
+    expect(runs()).toBe(0);
     expect(h.of('job:deferred')).toMatchObject([{ messageId: id, claimKey: 'build#gcc', delaySeconds: 40 }]);
     expect(h.queue.peek(id!)!.visibleInMs).toBeGreaterThan(39_000);
     expect(h.queue.peek(id!)!.visibleInMs).toBeLessThanOrEqual(40_000);
