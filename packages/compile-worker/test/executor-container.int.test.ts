@@ -48,6 +48,19 @@ function jobId(): string {
   return `job-${runId}-${++jobSeq}`;
 }
 
+/** A slow build on `chosen`, running: its container's id, how to abort it, and how it settled. */
+async function runningSlowBuild(chosen: ContainerBuildExecutor) {
+  const id = jobId();
+  const logs = new LogWatcher();
+  const abort = new AbortController();
+  const settled = chosen
+    .build({ cpv: 'app-misc/slow-build-1.0', use: [], jobId: id, signal: abort.signal, onLog: logs.onLog })
+    .catch((err: unknown) => err);
+  await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
+  const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
+  return { id, containerId: info!.Id, abort, settled };
+}
+
 /** The files under `dir`, relative to it, sorted. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -154,18 +167,10 @@ describe('ContainerBuildExecutor', () => {
     const treeDir = join(scratch, `tree-${runId}`);
     await mkdir(join(treeDir, 'profiles'), { recursive: true });
     await writeFile(join(treeDir, 'profiles', 'repo_name'), 'gentoo\n');
-    const id = jobId();
-    const logs = new LogWatcher();
-    const abort = new AbortController();
-    const settled = executor({ treeDir })
-      .build({ cpv: 'app-misc/slow-build-1.0', use: [], jobId: id, signal: abort.signal, onLog: logs.onLog })
-      .catch((err: unknown) => err);
-
-    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
-    const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
-    const inspected = await docker.getContainer(info!.Id).inspect();
-    const read = await execIn(info!.Id, ['cat', '/var/db/repos/gentoo/profiles/repo_name']);
-    const write = await execIn(info!.Id, ['touch', '/var/db/repos/gentoo/written-by-a-build']);
+    const { containerId, abort, settled } = await runningSlowBuild(executor({ treeDir }));
+    const inspected = await docker.getContainer(containerId).inspect();
+    const read = await execIn(containerId, ['cat', '/var/db/repos/gentoo/profiles/repo_name']);
+    const write = await execIn(containerId, ['touch', '/var/db/repos/gentoo/written-by-a-build']);
     abort.abort();
 
     expect(inspected.Mounts).toContainEqual(
@@ -186,15 +191,10 @@ describe('ContainerBuildExecutor', () => {
   it('mounts the Portage tree where treeMountPath says, and refuses a tree that is missing', async () => {
     const treeDir = join(scratch, `tree-elsewhere-${runId}`);
     await mkdir(treeDir);
-    const id = jobId();
-    const logs = new LogWatcher();
-    const abort = new AbortController();
-    const settled = executor({ treeDir, treeMountPath: '/srv/portage-tree' })
-      .build({ cpv: 'app-misc/slow-build-1.0', use: [], jobId: id, signal: abort.signal, onLog: logs.onLog })
-      .catch((err: unknown) => err);
-    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
-    const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
-    const inspected = await docker.getContainer(info!.Id).inspect();
+    const { containerId, abort, settled } = await runningSlowBuild(
+      executor({ treeDir, treeMountPath: '/srv/portage-tree' }),
+    );
+    const inspected = await docker.getContainer(containerId).inspect();
     abort.abort();
 
     const missing = await executor({ treeDir: join(scratch, 'no-such-tree') })
@@ -277,22 +277,11 @@ describe('ContainerBuildExecutor', () => {
   });
 
   it('applies the memory, CPU, pids and network limits and the cache and output mounts to the build container', async () => {
-    const id = jobId();
-    const logs = new LogWatcher();
-    const abort = new AbortController();
     const cacheDir = join(scratch, `cache-limits-${runId}`);
-    const building = executor({ memoryBytes: 300 * 2 ** 20, cpus: 0.75, pidsLimit: 99, cacheDir }).build({
-      cpv: 'app-misc/slow-build-1.0',
-      use: [],
-      jobId: id,
-      signal: abort.signal,
-      onLog: logs.onLog,
-    });
-    const settled = building.catch((err: unknown) => err);
-
-    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
-    const [info] = await containersLabelled(docker, BuildLabels.jobId, id);
-    const inspected = await docker.getContainer(info!.Id).inspect();
+    const { id, containerId, abort, settled } = await runningSlowBuild(
+      executor({ memoryBytes: 300 * 2 ** 20, cpus: 0.75, pidsLimit: 99, cacheDir }),
+    );
+    const inspected = await docker.getContainer(containerId).inspect();
     abort.abort();
 
     expect(inspected.HostConfig).toMatchObject({
@@ -338,19 +327,7 @@ describe('ContainerBuildExecutor', () => {
   });
 
   it('stops and removes the container when aborted mid-build, and leaves no work directory', async () => {
-    const id = jobId();
-    const logs = new LogWatcher();
-    const abort = new AbortController();
-    const building = executor().build({
-      cpv: 'app-misc/slow-build-1.0',
-      use: [],
-      jobId: id,
-      signal: abort.signal,
-      onLog: logs.onLog,
-    });
-    const settled = building.catch((err: unknown) => err);
-
-    await logs.waitFor((l) => l.line.startsWith('>>> standin: compiling'));
+    const { id, abort, settled } = await runningSlowBuild(executor());
     abort.abort(new Error('spot interruption'));
 
     const err = await settled;
