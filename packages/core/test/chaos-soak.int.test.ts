@@ -160,6 +160,9 @@ describe('chaos soak on the local backend', () => {
       }, 240_000);
       finished = true;
       await chaosLoop;
+      // A notice set just before the work ran out is still seen and obeyed: a noticed worker
+      // stops on its own (it polls its IMDS every second), so wait for that before SIGTERM.
+      await Promise.all([...noticed].map((w) => w.exited));
       for (const w of current) w?.signal('SIGTERM');
       await Promise.all(supervisors);
     } finally {
