@@ -9,14 +9,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts'],
-          exclude: ['packages/*/test/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'deploy/test/**/*.test.ts'],
+          exclude: ['packages/*/test/**/*.int.test.ts', 'deploy/test/**/*.int.test.ts'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.int.test.ts', 'deploy/test/**/*.int.test.ts'],
           globalSetup: ['./test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
