@@ -3,6 +3,12 @@
 
 export type { Claim, ClaimState } from './claims/claim.ts';
 export { ClaimStore, type ClaimStoreOptions } from './claims/claim-store.ts';
+export {
+  type DeadLetterEntry,
+  type ReplayDeadLettersOptions,
+  type ReplayReport,
+  replayDeadLetters,
+} from './dead-letters/replay-dead-letters.ts';
 export * from './errors.ts';
 export { type RequestSignalOptions, requestSignal } from './http/request-signal.ts';
 export {
