@@ -1,0 +1,85 @@
+// One entry point bundled with esbuild into a single ES module for Node 24: every dependency
+// inside (the AWS SDK too, so a deployed bundle runs the SDK versions the tests ran, not the one
+// the Lambda runtime happens to carry), with an external source map.
+//
+// Choices, and why:
+// - Not minified: stack traces in CloudWatch and the journal stay readable without a map, and
+//   the archives are deflated anyway (minifying saved little once compressed).
+// - External source map without sources (`sourcesContent: false`): maps file:line back to the
+//   repository's files for `node --enable-source-maps` at a fraction of the size; an inline map
+//   would have doubled every bundle and its parse time at cold start.
+// - The banner gives CommonJS dependencies what they expect in an ES module: `require` (ssh2,
+//   pino's CJS modules call it for Node builtins), `__dirname` and `__filename` (ssh2's agent).
+// - Optional native add-ons stay out: ssh2 (under dockerode) loads `cpu-features` and its own
+//   `sshcrypto.node` inside try/catch and falls back to pure JavaScript without them; bundling
+//   them is impossible (.node files) and needless. They are marked external, so the `require`
+//   throws at run time and ssh2's fallback takes over.
+// - write: false and a fixed virtual output path: esbuild's source map paths are relative to
+//   the output file, so building into another directory must not change a byte.
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+
+/** A bundled entry point: the module and its source map. */
+export interface Bundle {
+  readonly code: Buffer;
+  readonly map: Buffer;
+}
+
+/** Dependencies left out of every bundle: optional native add-ons (see above). */
+export const OPTIONAL_NATIVE_MODULES = ['cpu-features', '*.node'] as const;
+
+const BANNER = [
+  "import { createRequire as __spotjobsCreateRequire } from 'node:module';",
+  'const require = __spotjobsCreateRequire(import.meta.url);',
+  'const __filename = import.meta.filename;',
+  'const __dirname = import.meta.dirname;',
+].join('\n');
+
+/**
+ * Bundles `entry` (a path inside `repoRoot`) as the module `fileName` (e.g. `index.mjs`); the
+ * map is `<fileName>.map`, referenced from the module's last line.
+ *
+ * @example
+ * ```ts
+ * const { code, map } = await bundleEntry(repoRoot, 'packages/compile-worker/src/aws/lambda-entry.ts', 'index.mjs', signal);
+ * ```
+ */
+export async function bundleEntry(
+  repoRoot: string,
+  entry: string,
+  fileName: string,
+  signal: AbortSignal,
+): Promise<Bundle> {
+  signal.throwIfAborted();
+  // The same virtual place for every build of this entry, whatever the real output directory.
+  const outfile = join(repoRoot, 'dist', '.bundles', entry.replaceAll('/', '_'), fileName);
+  const result = await build({
+    absWorkingDir: repoRoot,
+    entryPoints: [join(repoRoot, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    sourcemap: 'external',
+    sourcesContent: false,
+    minify: false,
+    legalComments: 'eof',
+    banner: { js: BANNER },
+    external: [...OPTIONAL_NATIVE_MODULES],
+    write: false,
+    logLevel: 'silent',
+  });
+  signal.throwIfAborted();
+  if (result.warnings.length > 0) {
+    const text = result.warnings.map((w) => `${w.location?.file ?? entry}: ${w.text}`).join('\n  ');
+    throw new Error(`bundling ${entry} gave warnings (each may be a run-time failure):\n  ${text}`);
+  }
+  const code = result.outputFiles.find((f) => f.path === outfile);
+  const map = result.outputFiles.find((f) => f.path === `${outfile}.map`);
+  if (!code || !map)
+    throw new Error(
+      `esbuild wrote no ${fileName} for ${entry} (got ${result.outputFiles.map((f) => relative(repoRoot, f.path))})`,
+    );
+  return { code: Buffer.from(code.contents), map: Buffer.from(map.contents) };
+}
