@@ -215,13 +215,13 @@ describe('batch.yaml permissions', () => {
 
 describe('batch.yaml bucket and trigger', () => {
   it('notifies the trigger for exactly the prefix the trigger watches', () => {
-    const [notification, ...others] = (
-      props('IoBucket').NotificationConfiguration as { LambdaConfigurations: Json[] }
-    ).LambdaConfigurations;
-    expect(others).toEqual([]);
-    expect(notification?.Event).toBe('s3:ObjectCreated:*');
-    expect(notification?.Function).toEqual({ 'Fn::GetAtt': ['TriggerFunction', 'Arn'] });
-    const rules = ((notification?.Filter as Json).S3Key as { Rules: Json[] }).Rules;
+    const notifications = (props('IoBucket').NotificationConfiguration as { LambdaConfigurations: Json[] })
+      .LambdaConfigurations;
+    expect(notifications).toHaveLength(1);
+    const notification = notifications[0] as Json;
+    expect(notification.Event).toBe('s3:ObjectCreated:*');
+    expect(notification.Function).toEqual({ 'Fn::GetAtt': ['TriggerFunction', 'Arn'] });
+    const rules = ((notification.Filter as Json).S3Key as { Rules: Json[] }).Rules;
     expect(rules).toEqual([{ Name: 'prefix', Value: triggerEnv.SPOTJOBS_TRIGGER_INPUT_PREFIX }]);
     // Multi-node inputs sit in a folder under the notified prefix, so their events arrive too.
     expect(triggerEnv.SPOTJOBS_TRIGGER_MULTINODE_PREFIX).toEqual({
