@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { checkLeastPrivilege } from '../src/check-least-privilege.ts';
+import { parseTemplate } from '../src/template-file.ts';
+
+const check = (yaml: string) => checkLeastPrivilege(parseTemplate(yaml));
+
+/** A role with one inline policy statement (YAML flow mapping). */
+const role = (statement: string) => `
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{ Effect: Allow, Principal: { Service: lambda.amazonaws.com }, Action: sts:AssumeRole }]
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement: [${statement}]
+`;
+
+describe('checkLeastPrivilege: IAM', () => {
+  it('accepts scoped statements, Describe* on *, a conditioned PassRole and Deny statements', () => {
+    const findings = check(
+      role(`
+              { Effect: Allow, Action: [sqs:ReceiveMessage, sqs:DeleteMessage], Resource: !GetAtt Queue.Arn },
+              { Effect: Allow, Action: [ec2:DescribeInstances, ec2:Describe*], Resource: '*' },
+              { Effect: Allow, Action: iam:PassRole, Resource: !GetAtt Role.Arn, Condition: { StringEquals: { iam:PassedToService: ecs-tasks.amazonaws.com } } },
+              { Effect: Deny, Action: 's3:*', Resource: '*', Condition: { Bool: { aws:SecureTransport: 'false' } } }`),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it("reports Action '*' and service:* wildcards", () => {
+    const findings = check(role(`{ Effect: Allow, Action: ['*', 's3:*'], Resource: !GetAtt Queue.Arn }`));
+    expect(findings.map((f) => f.message)).toEqual([
+      "Action '*' grants every action",
+      "Action 's3:*' grants every action",
+      // '*' includes iam:PassRole.
+      'iam:PassRole without an iam:PassedToService condition',
+    ]);
+    expect(findings[0]?.path).toBe('Resources.Role.Properties.Policies[0].PolicyDocument.Statement[0]');
+  });
+
+  it("reports Resource '*' for actions that have resource-level permissions", () => {
+    const findings = check(role(`{ Effect: Allow, Action: [ec2:DescribeInstances, sqs:SendMessage], Resource: '*' }`));
+    expect(findings.map((f) => f.message)).toEqual([
+      "Resource '*' for sqs:SendMessage, which can be scoped to resources (name them)",
+    ]);
+  });
+
+  it('reports iam:PassRole on * and PassRole without iam:PassedToService', () => {
+    const onEverything = check(role(`{ Effect: Allow, Action: iam:PassRole, Resource: '*' }`)).map((f) => f.message);
+    expect(onEverything).toContain('iam:PassRole on Resource * lets the holder hand any role to any service');
+    expect(onEverything).toContain('iam:PassRole without an iam:PassedToService condition');
+    const unconditioned = check(role(`{ Effect: Allow, Action: [iam:PassRole], Resource: !GetAtt Role.Arn }`));
+    expect(unconditioned.map((f) => f.message)).toEqual(['iam:PassRole without an iam:PassedToService condition']);
+  });
+
+  it('reports NotAction in an Allow statement', () => {
+    const findings = check(role(`{ Effect: Allow, NotAction: iam:*, Resource: !GetAtt Queue.Arn }`));
+    expect(findings.map((f) => f.message)).toEqual(['an Allow statement with NotAction grants nearly everything']);
+  });
+});
+
+describe('checkLeastPrivilege: logging', () => {
+  const lambda = (name: string, extra = '') => `
+  ${name}:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: r
+      Code: { ZipFile: x }${extra}`;
+
+  it('accepts functions, containers, jobs and stages that log to declared groups with retention', () => {
+    const findings = check(`
+Resources:
+  ByName:
+    Type: AWS::Logs::LogGroup
+    Properties: { LogGroupName: !Sub '/aws/lambda/\${Fn}', RetentionInDays: 30 }
+  Shared:
+    Type: AWS::Logs::LogGroup
+    Properties: { RetentionInDays: 30 }
+${lambda('Fn')}
+${lambda('Other', '\n      LoggingConfig: { LogGroup: !Ref Shared }')}
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - Name: app
+          Image: x
+          LogConfiguration: { LogDriver: awslogs, Options: { awslogs-group: !Ref Shared, awslogs-region: !Ref AWS::Region } }
+  Job:
+    Type: AWS::Batch::JobDefinition
+    Properties:
+      Type: multinode
+      NodeProperties:
+        NumNodes: 2
+        MainNode: 0
+        NodeRangeProperties:
+          - TargetNodes: '0:'
+            Container: { Image: x, LogConfiguration: { LogDriver: awslogs, Options: { awslogs-group: !Ref Shared } } }
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: a
+      AccessLogSetting: { DestinationArn: !GetAtt Shared.Arn, Format: x }
+`);
+    expect(findings).toEqual([]);
+  });
+
+  it('reports a log group without retention', () => {
+    const findings = check('Resources:\n  L:\n    Type: AWS::Logs::LogGroup\n    Properties: { LogGroupName: x }\n');
+    expect(findings).toEqual([
+      { path: 'Resources.L.Properties', message: 'log group L has no RetentionInDays (logs would be kept forever)' },
+    ]);
+  });
+
+  it('reports a function, container, job and stage without a declared log group', () => {
+    const findings = check(`
+Resources:
+${lambda('Fn')}
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - { Name: app, Image: x, LogConfiguration: { LogDriver: awslogs, Options: { awslogs-group: /ecs/implicit } } }
+        - { Name: side, Image: x }
+  Job:
+    Type: AWS::Batch::JobDefinition
+    Properties:
+      Type: container
+      ContainerProperties: { Image: x }
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: { RestApiId: a }
+`);
+    expect(findings.map((f) => f.path)).toEqual([
+      'Resources.Fn',
+      'Resources.Task.Properties.ContainerDefinitions[0].LogConfiguration.Options',
+      'Resources.Task.Properties.ContainerDefinitions[1].LogConfiguration',
+      'Resources.Job.Properties.ContainerProperties.LogConfiguration',
+      'Resources.Stage.Properties',
+    ]);
+  });
+});
