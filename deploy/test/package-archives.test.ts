@@ -100,7 +100,9 @@ describe('zipArchive', () => {
   });
 
   it('gives the same bytes for the same files', () => {
-    expect(sha256(zipArchive(files))).toBe(sha256(zipArchive(files.map((f) => ({ ...f, data: Buffer.from(f.data) })))));
+    expect(sha256(zipArchive(files))).toBe(
+      sha256(zipArchive(files.map((f) => ({ ...f, data: Buffer.from(f.data) })))),
+    );
   });
 
   it('refuses names that could escape the extraction directory, and duplicates', () => {
@@ -167,9 +169,9 @@ describe('writeTarGz', () => {
   });
 
   it('stops when aborted', async () => {
-    await expect(writeTarGz(join(dir, 'aborted.tar.gz'), entries, AbortSignal.abort(new Error('stop now')))).rejects.toThrow(
-      /stop now/,
-    );
+    await expect(
+      writeTarGz(join(dir, 'aborted.tar.gz'), entries, AbortSignal.abort(new Error('stop now'))),
+    ).rejects.toThrow(/stop now/);
   });
 });
 
@@ -178,7 +180,10 @@ describe('launcherScript', () => {
     const root = join(dir, 'bundled-root');
     await mkdir(join(root, 'bin'), { recursive: true });
     await mkdir(join(root, 'lib'), { recursive: true });
-    await writeFile(join(root, 'lib/probe.mjs'), 'console.log(JSON.stringify([process.execPath, ...process.argv.slice(2)]));\n');
+    await writeFile(
+      join(root, 'lib/probe.mjs'),
+      'console.log(JSON.stringify([process.execPath, ...process.argv.slice(2)]));\n',
+    );
     await writeFile(join(root, 'bin/probe-tool'), launcherScript('probe-tool', 'probe.mjs', 'bundled'));
     await chmod(join(root, 'bin/probe-tool'), 0o755);
     await symlink(process.execPath, join(root, 'bin/node'));
@@ -204,7 +209,9 @@ describe('launcherScript', () => {
     await chmod(join(root, 'bin/probe-tool'), 0o755);
     const nodeDir = join(process.execPath, '..');
 
-    const onPath = await run(join(root, 'bin/probe-tool'), ['x'], { env: { PATH: `${nodeDir}:/usr/bin:/bin` } });
+    const onPath = await run(join(root, 'bin/probe-tool'), ['x'], {
+      env: { PATH: `${nodeDir}:/usr/bin:/bin` },
+    });
     const named = await run(join(root, 'bin/probe-tool'), ['y'], {
       env: { PATH: '/usr/bin:/bin', SPOTJOBS_NODE: process.execPath },
     });

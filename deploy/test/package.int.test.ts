@@ -1,0 +1,320 @@
+// `pnpm package` for real, into a temporary directory: the same bytes twice; each Lambda archive
+// unzipped and imported by a fresh Node (its handlers exported), the compile API's handler
+// answering a recorded API Gateway event against the emulators; the host package extracted as
+// a host would, its programs started from there on the bundled Node: a bad setting refused
+// (exit 78), install.sh installing units that point at the extracted launchers, and the API,
+// the daemon and the CLI serving a build end to end (host-process executor, Portage stand-in).
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, constants, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ensureDynamoTable, ensureS3Bucket, ensureSqsQueue } from '@spotjobs/core/aws';
+import { awsTestClientConfig } from '@spotjobs/core/testing';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
+import { type PackageManifest, packageArtifacts } from '../src/package-artifacts.ts';
+import { LAMBDA_TARGETS } from '../src/package-lambdas.ts';
+import { workerPackageName } from '../src/package-worker-tarball.ts';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const standinEmerge = join(repoRoot, 'packages/compile-worker/builder-image/standin/emerge');
+const recordedEvent = join(
+  repoRoot,
+  'packages/compile-worker/test/fixtures/api-gateway/compat-get-anonymous.json',
+);
+/** A PATH without the project's Node: the extracted programs must bring their own. */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const PACKAGE_TIMEOUT = 300_000;
+
+let work: string;
+let outDir: string;
+let manifest: PackageManifest;
+/** Where the host package was extracted: `<work>/opt/spotjobs`, as /opt/spotjobs on a host. */
+let installed: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'spotjobs-package-int-'));
+  outDir = join(work, 'dist');
+  manifest = await packageArtifacts(
+    { repoRoot, outDir, parts: ['lambda', 'worker'] },
+    AbortSignal.timeout(PACKAGE_TIMEOUT),
+  );
+  await mkdir(join(work, 'opt'));
+  await run('tar', ['-xzf', join(outDir, workerPackageName(manifest.version)), '-C', join(work, 'opt')]);
+  installed = join(work, 'opt', 'spotjobs');
+}, PACKAGE_TIMEOUT);
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** Extracts a zip with Python's zipfile (an independent reader; no `unzip` needed). */
+async function unzip(file: string, into: string): Promise<void> {
+  await run('python3', ['-m', 'zipfile', '-e', file, into]);
+}
+
+/** Runs a script in a fresh Node with the given environment; resolves with its stdout. */
+async function nodeScript(script: string, env: Record<string, string>): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: SYSTEM_PATH, ...env },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+interface Program {
+  readonly child: ChildProcess;
+  readonly lines: Record<string, unknown>[];
+  readonly stderr: () => string;
+  readonly exited: Promise<unknown[]>;
+}
+
+/** Starts an extracted program; killed when the test ends. stdout is read as JSON log lines. */
+function start(file: string, args: readonly string[], env: Record<string, string>): Program {
+  const child = spawn(file, args, { env: { PATH: SYSTEM_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'exit');
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  });
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      lines.push({ msg: line });
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return { child, lines, stderr: () => stderr, exited };
+}
+
+describe('pnpm package', () => {
+  it(
+    'builds byte-identical artifacts a second time, into another directory',
+    async () => {
+      const again = await packageArtifacts(
+        { repoRoot, outDir: join(work, 'dist-again'), parts: ['lambda', 'worker'] },
+        AbortSignal.timeout(PACKAGE_TIMEOUT),
+      );
+
+      expect(again.artifacts).toEqual(manifest.artifacts);
+      expect(JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8'))).toEqual(manifest);
+      expect(manifest.artifacts.map((a) => a.path)).toEqual([
+        'lambda/compile-api.zip',
+        'lambda/job-trigger.zip',
+        'lambda/cluster-requests.zip',
+        workerPackageName(manifest.version),
+      ]);
+    },
+    PACKAGE_TIMEOUT,
+  );
+});
+
+describe('the Lambda archives', () => {
+  it.each(LAMBDA_TARGETS.map((t) => [t.name, t] as const))(
+    '%s.zip holds index.mjs exporting its handlers, loadable by a fresh Node',
+    async (name, target) => {
+      const dir = join(work, `lambda-${name}`);
+      await unzip(join(outDir, 'lambda', `${name}.zip`), dir);
+
+      expect((await readdir(dir)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      const stdout = await nodeScript(
+        'const m = await import(process.env.MODULE_URL);' +
+          'console.log(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]))));',
+        { MODULE_URL: pathToFileURL(join(dir, 'index.mjs')).href },
+      );
+      expect(JSON.parse(stdout)).toEqual(Object.fromEntries(target.handlers.map((h) => [h, 'function'])));
+    },
+    60_000,
+  );
+
+  it('compile-api.zip answers a recorded API Gateway GET /package against SQS, S3 and DynamoDB', async () => {
+    const endpoints = inject('emulators');
+    const sqs = new SQSClient({ ...awsTestClientConfig, endpoint: endpoints.sqs });
+    const s3 = new S3Client({ ...awsTestClientConfig, endpoint: endpoints.s3 });
+    const dynamodb = new DynamoDBClient({ ...awsTestClientConfig, endpoint: endpoints.dynamodb });
+    onTestFinished(() => {
+      sqs.destroy();
+      s3.destroy();
+      dynamodb.destroy();
+    });
+    const name = `package-${Math.random().toString(36).slice(2, 10)}`;
+    const { queueUrl, deadLetterQueueUrl } = await ensureSqsQueue(sqs, name);
+    await ensureDynamoTable(dynamodb, name);
+    await ensureS3Bucket(s3, name);
+    const apiKey = `package-test-key-${name}`;
+    const dir = join(work, 'lambda-invoke');
+    await unzip(join(outDir, 'lambda', 'compile-api.zip'), dir);
+    // The function's environment as the template gives it, plus the emulators' endpoints.
+    const env = {
+      SPOTJOBS_COMPILE_BACKEND: 'aws',
+      SPOTJOBS_COMPILE_QUEUE_URL: queueUrl,
+      SPOTJOBS_COMPILE_DLQ_URL: deadLetterQueueUrl,
+      SPOTJOBS_COMPILE_TABLE: name,
+      SPOTJOBS_COMPILE_BUCKET: name,
+      SPOTJOBS_COMPILE_S3_FORCE_PATH_STYLE: 'true',
+      SPOTJOBS_COMPILE_IMAGE_DIGEST: `sha256:${'d'.repeat(64)}`,
+      SPOTJOBS_COMPILE_API_KEYS: apiKey,
+      SPOTJOBS_COMPILE_LOG_LEVEL: 'silent',
+      AWS_REGION: awsTestClientConfig.region,
+      AWS_ACCESS_KEY_ID: awsTestClientConfig.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: awsTestClientConfig.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    };
+    const event = JSON.parse(await readFile(recordedEvent, 'utf8')) as { headers: Record<string, string> };
+    const invoke = async (e: unknown) =>
+      JSON.parse(
+        await nodeScript(
+          'const { handler } = await import(process.env.MODULE_URL);' +
+            'const result = await handler(JSON.parse(process.env.EVENT), { getRemainingTimeInMillis: () => 10000 });' +
+            'console.log(JSON.stringify(result));',
+          { ...env, MODULE_URL: pathToFileURL(join(dir, 'index.mjs')).href, EVENT: JSON.stringify(e) },
+        ),
+      ) as { statusCode: number; body: string };
+
+    const anonymous = await invoke(event);
+    const withKey = await invoke({
+      ...event,
+      headers: { ...event.headers, 'x-api-key': apiKey },
+      multiValueHeaders: null,
+    });
+
+    expect(anonymous.statusCode).toBe(401);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ status: 'FAILED' });
+    expect(withKey).toMatchObject({ statusCode: 200, body: '{"status":"WAIT"}' });
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    expect(received.Messages).toHaveLength(1);
+    expect(JSON.parse(received.Messages![0]!.Body!)).toMatchObject({
+      packageExpression: 'media-libs/imlib2-1.4.10',
+    });
+  }, 120_000);
+});
+
+describe('the host package, extracted', () => {
+  it('has the contract layout: launchers and the Node 24 runtime executable, systemd/, VERSION', async () => {
+    for (const program of ['node', 'spotjobs-compile-worker', 'spotjobs-compile-api', 'spotjobs-compile'])
+      await access(join(installed, 'bin', program), constants.X_OK);
+    expect((await readdir(join(installed, 'lib'))).sort()).toEqual([
+      'compile-api.mjs',
+      'compile-api.mjs.map',
+      'compile-cli.mjs',
+      'compile-cli.mjs.map',
+      'compile-worker.mjs',
+      'compile-worker.mjs.map',
+    ]);
+    expect(await readFile(join(installed, 'VERSION'), 'utf8')).toBe(`${manifest.version}\n`);
+    const { stdout } = await run(join(installed, 'bin/node'), ['--version'], { env: { PATH: SYSTEM_PATH } });
+    expect(stdout.trim()).toBe(process.version);
+  });
+
+  it('the daemon starts on the bundled Node and refuses a bad setting with exit 78, naming it', async () => {
+    const worker = start(join(installed, 'bin/spotjobs-compile-worker'), [], {
+      SPOTJOBS_COMPILE_CONCURRENCY: 'many',
+      SPOTJOBS_COMPILE_BACKEND: 'aws',
+    });
+
+    expect(await worker.exited).toEqual([78, null]);
+    expect(worker.stderr()).toMatch(/invalid compile-worker configuration/);
+    expect(worker.stderr()).toMatch(/SPOTJOBS_COMPILE_CONCURRENCY/);
+    expect(worker.stderr()).toMatch(/SPOTJOBS_COMPILE_QUEUE_URL/);
+  }, 60_000);
+
+  it("install.sh from the package installs units whose ExecStart is the package's launchers", async () => {
+    const root = join(work, 'root');
+    await mkdir(root);
+
+    await run(join(installed, 'systemd/install.sh'), ['--root', root, '--prefix', installed], {
+      env: { PATH: SYSTEM_PATH },
+    });
+
+    for (const [unit, program] of [
+      ['spotjobs-compile-worker.service', 'spotjobs-compile-worker'],
+      ['spotjobs-compile-api.service', 'spotjobs-compile-api'],
+    ] as const) {
+      const text = await readFile(join(root, 'etc/systemd/system', unit), 'utf8');
+      const execStart = /^ExecStart=(.*)$/m.exec(text)?.[1];
+      expect(execStart).toBe(join(installed, 'bin', program));
+      await access(execStart!, constants.X_OK);
+    }
+    await access(join(root, 'etc/spotjobs/compile.env'), constants.R_OK);
+    await access(join(root, 'usr/lib/systemd/system-sleep/spotjobs'), constants.X_OK);
+  }, 60_000);
+
+  it('the API, the daemon and the CLI, all from the package, serve a build end to end', async () => {
+    const data = join(work, 'farm');
+    await mkdir(join(data, 'downloads'), { recursive: true });
+    const apiKey = `package-farm-key-${Math.random().toString(36).slice(2, 10)}`;
+    const farm = {
+      SPOTJOBS_COMPILE_BACKEND: 'local',
+      SPOTJOBS_COMPILE_DATA_DIR: data,
+      SPOTJOBS_COMPILE_CACHE_DIR: join(data, 'binpkgs'),
+      SPOTJOBS_COMPILE_WORK_DIR: join(data, 'builds'),
+      SPOTJOBS_SLEEP_SOCKET: join(data, 'sleep.sock'),
+      SPOTJOBS_COMPILE_HEALTH_PORT: '0',
+      SPOTJOBS_COMPILE_PORT: '0',
+      SPOTJOBS_COMPILE_API_KEYS: apiKey,
+      SPOTJOBS_COMPILE_EXECUTOR: 'process',
+      SPOTJOBS_COMPILE_EMERGE: standinEmerge,
+    };
+    const api = start(join(installed, 'bin/spotjobs-compile-api'), [], farm);
+    const worker = start(join(installed, 'bin/spotjobs-compile-worker'), [], farm);
+    await vi.waitFor(
+      () => {
+        expect(api.child.exitCode, api.stderr()).toBeNull();
+        expect(worker.child.exitCode, worker.stderr()).toBeNull();
+        expect(api.lines.some((l) => l.msg === 'spotjobs-compile-api ready')).toBe(true);
+        expect(worker.lines.some((l) => l.msg === 'spotjobs-compile-worker running')).toBe(true);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    const url = String(api.lines.find((l) => l.msg === 'spotjobs-compile-api ready')?.url);
+
+    const cli = start(
+      join(installed, 'bin/spotjobs-compile'),
+      [
+        'request',
+        'app-misc/hello-2.12',
+        '--use',
+        'nls -test',
+        '--output',
+        join(data, 'downloads'),
+        '--poll-interval',
+        '0.2',
+      ],
+      { SPOTJOBS_COMPILE_URL: url, SPOTJOBS_COMPILE_API_KEY: apiKey },
+    );
+    const [code] = await cli.exited;
+
+    // stdout: the downloaded file; stderr: the progress, ending with the checksum check.
+    const downloaded = join(data, 'downloads', 'hello-2.12.gpkg.tar');
+    expect(code, cli.stderr()).toBe(0);
+    expect(cli.lines.map((l) => l.msg)).toEqual([downloaded]);
+    expect(cli.stderr()).toMatch(/sha256 [0-9a-f]{64} verified/);
+    expect(await readdir(join(data, 'downloads'))).toEqual(['hello-2.12.gpkg.tar']);
+    expect(worker.lines.some((l) => /build ready/.test(String(l.msg)))).toBe(true);
+
+    worker.child.kill('SIGTERM');
+    api.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual([0, null]);
+    expect(worker.lines.at(-1)).toMatchObject({ msg: 'spotjobs-compile-worker stopped' });
+  }, 180_000);
+});
