@@ -130,18 +130,23 @@ describe('batch.yaml retry rules', () => {
       expect(Number(attempts?.MinValue)).toBeGreaterThanOrEqual(1);
       expect(Number(attempts?.MaxValue)).toBeLessThanOrEqual(10);
 
-      // Batch acts on the first matching rule, so every RETRY comes before the catch-all EXIT.
-      const last = rules.at(-1);
-      expect(last).toEqual({ OnReason: '*', Action: 'EXIT' });
-      expect(rules.slice(0, -1).every((r) => r.Action === 'RETRY')).toBe(true);
+      // Batch acts on the first matching rule: every RETRY comes before the EXIT rules, which
+      // catch any exit code (a failed app) and then anything at all.
+      const firstExit = rules.findIndex((r) => r.Action === 'EXIT');
+      expect(firstExit).toBeGreaterThan(0);
+      expect(rules.slice(0, firstExit).every((r) => r.Action === 'RETRY')).toBe(true);
+      expect(rules.slice(firstExit)).toEqual([
+        { OnExitCode: '*', Action: 'EXIT' },
+        { OnReason: '*', Action: 'EXIT' },
+      ]);
       expect(rules).toContainEqual({ OnStatusReason: 'Host EC2*', Action: 'RETRY' });
       expect(rules).toContainEqual({ OnExitCode: terminated, Action: 'RETRY' });
 
       // The code the rule matches is the one the container is told to exit with.
       expect(containerEnvironment(jobDefinition).get('SPOTJOBS_TERM_EXIT_CODE')).toBe(terminated);
-      // No rule retries a code an application could return on its own (only runner codes).
+      // RETRY rules name only the runner's own codes, never an arbitrary application's.
       const runnerCodes = new Set(Object.values(RunnerExitCodes).map(String));
-      for (const rule of rules.filter((r) => r.OnExitCode !== undefined))
+      for (const rule of rules.filter((r) => r.Action === 'RETRY' && r.OnExitCode !== undefined))
         expect(runnerCodes.has(rule.OnExitCode ?? '')).toBe(true);
     });
   }
