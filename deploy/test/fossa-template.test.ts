@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
+
+// What fossa.yaml must hold beyond the generic checks (spec, references, parameters, environment
+// against the node and gateway config schemas): Fargate Spot's 120 s stop window, both capacity
+// providers, a node role that reaches only this stack's queue, table and bucket, and a gateway
+// password that never appears as plain environment.
+
+const template = loadTemplate(new URL('../templates/fossa.yaml', import.meta.url));
+
+type Json = Record<string, unknown>;
+
+function resource(name: string): TemplateResource {
+  const found = template.Resources[name];
+  if (!found) throw new Error(`fossa.yaml has no resource ${name}`);
+  return found;
+}
+
+function props(name: string): Json {
+  return (resource(name).Properties ?? {}) as Json;
+}
+
+function namesOfType(type: string): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([name]) => name);
+}
+
+function containers(taskDefinition: string): Json[] {
+  return props(taskDefinition).ContainerDefinitions as Json[];
+}
+
+/** Logical ids a value refers to through Ref, GetAtt and ${...} in Sub. */
+function referencedNames(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) referencedNames(item, found);
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
+      else if (key === 'Fn::GetAtt') found.add(String(Array.isArray(inner) ? inner[0] : inner).split('.')[0] ?? '');
+      else if (key === 'Fn::Sub') {
+        const text = String(Array.isArray(inner) ? inner[0] : inner);
+        for (const m of text.matchAll(/\$\{([A-Za-z0-9:]+)[.}]/g)) found.add(m[1] ?? '');
+      }
+      referencedNames(inner, found);
+    }
+  }
+  return found;
+}
+
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Json;
+}
+
+function statements(role: string): Statement[] {
+  const policies = props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+const asList = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
+
+describe('fossa.yaml capacity', () => {
+  it('gives the cluster both Fargate capacity providers and runs the node service on FARGATE_SPOT', () => {
+    const cluster = props('Cluster');
+    expect(cluster.CapacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT']);
+    const strategy = props('NodeService').CapacityProviderStrategy as Json[];
+    const spot = strategy.find((s) => s.CapacityProvider === 'FARGATE_SPOT');
+    expect(spot?.Weight).toEqual({ Ref: 'SpotWeight' });
+    // A service may only use providers its cluster has.
+    for (const service of namesOfType('AWS::ECS::Service'))
+      for (const entry of props(service).CapacityProviderStrategy as Json[])
+        expect(cluster.CapacityProviders).toContain(entry.CapacityProvider);
+  });
+
+  it('gives the node container Fargate Spot’s full 120 s between SIGTERM and SIGKILL, and drains within it', () => {
+    const [node] = containers('NodeTaskDefinition');
+    expect(node?.StopTimeout).toBe(120);
+    const grace = template.Parameters?.ShutdownGraceSeconds;
+    expect(Number(grace?.MaxValue)).toBeLessThan(120);
+    expect(node?.EntryPoint).toEqual(['spotjobs-fossa-node']);
+    expect(node?.PortMappings).toEqual([{ ContainerPort: 2345, Protocol: 'tcp' }]);
+  });
+
+  it('runs every task definition as Linux x86_64 on Fargate (the only platform Fargate Spot has)', () => {
+    for (const name of namesOfType('AWS::ECS::TaskDefinition')) {
+      expect(props(name).RequiresCompatibilities).toEqual(['FARGATE']);
+      expect(props(name).NetworkMode).toBe('awsvpc');
+      expect(props(name).RuntimePlatform).toEqual({ CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' });
+    }
+  });
+
+  it('deregisters gateway targets faster than Fargate Spot’s two-minute notice', () => {
+    const attributes = props('GatewayTargetGroup').TargetGroupAttributes as { Key: string; Value: string }[];
+    const delay = attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds');
+    expect(Number(delay?.Value)).toBeLessThan(120);
+  });
+});
+
+describe('fossa.yaml permissions', () => {
+  it('lets the node role reach only this stack’s queue, dead-letter queue, table and bucket', () => {
+    const own = new Set(['SubtaskQueue', 'SubtaskDeadLetterQueue', 'TaskTable', 'DataBucket']);
+    for (const statement of statements('NodeTaskRole')) {
+      expect(statement.Effect).toBe('Allow');
+      for (const target of asList(statement.Resource)) {
+        expect(typeof target).not.toBe('string'); // no literal ARN, no '*'
+        const names = [...referencedNames(target)];
+        expect(names.length).toBeGreaterThan(0);
+        for (const name of names) expect(own, `${statement.Sid} reaches ${name}`).toContain(name);
+      }
+      for (const action of asList(statement.Action)) expect(action).not.toContain('*');
+    }
+  });
+
+  it('lets the gateway list and describe only its own cluster’s tasks, and only read the table', () => {
+    const gateway = statements('GatewayTaskRole');
+    for (const statement of gateway.filter((s) => asList(s.Action).some((a) => a.startsWith('ecs:'))))
+      expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['Cluster', 'Arn'] } } });
+    const tableActions = gateway.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('dynamodb:'));
+    expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it('keeps the node’s API port open to the VPC only', () => {
+    const ingress = props('NodeSecurityGroup').SecurityGroupIngress as Json[];
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]).toMatchObject({ FromPort: 2345, ToPort: 2345 });
+    expect(ingress[0]?.CidrIp).toEqual({ 'Fn::ImportValue': { 'Fn::Sub': '${NetworkStack}-VpcCidr' } });
+    const network = (props('NodeService').NetworkConfiguration as { AwsvpcConfiguration: Json }).AwsvpcConfiguration;
+    expect(network.AssignPublicIp).toBe('DISABLED');
+  });
+});
+
+describe('fossa.yaml gateway secret', () => {
+  it('hands the credentials to the gateway as ECS secrets, never as plain environment', () => {
+    const [gateway] = containers('GatewayTaskDefinition');
+    const secrets = gateway?.Secrets as { Name: string; ValueFrom: unknown }[];
+    expect(secrets.map((s) => s.Name).sort()).toEqual(['FOSSA_GATEWAY_PASSWORD', 'FOSSA_GATEWAY_USERNAME']);
+    for (const secret of secrets) expect([...referencedNames(secret.ValueFrom)]).toEqual(['GatewaySecret']);
+    for (const name of namesOfType('AWS::ECS::TaskDefinition'))
+      for (const container of containers(name))
+        for (const entry of (container.Environment ?? []) as unknown[]) {
+          expect(JSON.stringify(entry)).not.toContain('FOSSA_GATEWAY_PASSWORD');
+          expect(referencedNames(entry).has('GatewaySecret')).toBe(false);
+        }
+  });
+
+  it('lets the execution role read that one secret and nothing else of Secrets Manager', () => {
+    const reads = statements('ExecutionRole').filter((s) => asList(s.Action).some((a) => a.startsWith('secretsmanager:')));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.Resource).toEqual({ Ref: 'GatewaySecret' });
+  });
+
+  it('serves internet-facing gateways over TLS only', () => {
+    const rule = (template as unknown as { Rules: Record<string, { RuleCondition: unknown; Assertions: Json[] }> })
+      .Rules.PublicGatewayNeedsTls;
+    expect(rule?.RuleCondition).toEqual({ 'Fn::Equals': [{ Ref: 'GatewayScheme' }, 'internet-facing'] });
+    expect(rule?.Assertions[0]?.Assert).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GatewayCertificateArn' }, ''] }] });
+  });
+});
