@@ -3,14 +3,15 @@
 // shape) plus what the platform sets at run time go through the real loader behind a Proxy that
 // records every variable the loader reads by name. A loader error is a missing or invalid setting; a
 // passed variable the loader never reads is a typo or a dead setting.
-import { gatewayConfig, loadNodeConfig } from '@spotjobs/fossa-node';
+
 import { loadClusterTriggerConfig, loadJobTriggerConfig, loadRunnerConfig } from '@spotjobs/batch-runner';
 import { loadConfig } from '@spotjobs/compile-worker';
+import { gatewayConfig, loadNodeConfig } from '@spotjobs/fossa-node';
 import { sampleRegion, TemplateSamples } from './sample-values.ts';
+import { subArgument } from './sub-template.ts';
 import type { Template, TemplateResource } from './template-file.ts';
 import { type Finding, findingPath } from './template-finding.ts';
 import { intrinsicOf, isRecord, type TemplatePath } from './template-intrinsics.ts';
-import { subArgument } from './sub-template.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -85,6 +86,25 @@ const batchRuntime: Record<string, string> = {
   SPOTJOBS_TRIGGER_ID: 'sample-trigger',
 };
 
+/**
+ * Read by the AWS SDK or Node itself rather than by a loader: passing them is deliberate (on EC2
+ * nothing else tells the SDK its region).
+ */
+const readByRuntime = new Set([
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_USE_FIPS_ENDPOINT',
+  'AWS_USE_DUALSTACK_ENDPOINT',
+  'AWS_MAX_ATTEMPTS',
+  'AWS_RETRY_MODE',
+  'AWS_STS_REGIONAL_ENDPOINTS',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'TZ',
+]);
+const isReadByRuntime = (name: string) => readByRuntime.has(name) || name.startsWith('AWS_ENDPOINT_URL');
+
 /** A secret's value is unknown before deploy: any plausible secret text. */
 const secretSample = 'Sample-Secret-Value-0123456789abcdef';
 
@@ -116,7 +136,10 @@ export function checkEnvironment(template: Template): Finding[] {
     const report = (at: TemplatePath, message: string) => findings.push({ path: findingPath(at), message });
     const schema = typeof schemaName === 'string' ? spotjobsConfigSchemas[schemaName] : undefined;
     if (schema === undefined) {
-      report([...path, 'Metadata', 'SpotjobsConfig'], `unknown SpotjobsConfig ${String(schemaName)} (one of ${Object.keys(spotjobsConfigSchemas).join(', ')})`);
+      report(
+        [...path, 'Metadata', 'SpotjobsConfig'],
+        `unknown SpotjobsConfig ${String(schemaName)} (one of ${Object.keys(spotjobsConfigSchemas).join(', ')})`,
+      );
       continue;
     }
     if (resource.Type !== schema.resourceType) {
@@ -134,11 +157,17 @@ export function checkEnvironment(template: Template): Finding[] {
       try {
         schema.load(env);
       } catch (error) {
-        report(environment.path, `${schemaName}: the loader rejects this environment: ${(error as Error).message}`);
+        report(
+          environment.path,
+          `${schemaName}: the loader rejects this environment: ${(error as Error).message}`,
+        );
       }
       for (const key of Object.keys(environment.variables))
-        if (!directlyRead.has(key) && schema.passesOn?.(key) !== true)
-          report(environment.path, `${schemaName}: ${key} is passed but the loader never reads it (a typo or a dead setting)`);
+        if (!directlyRead.has(key) && !isReadByRuntime(key) && schema.passesOn?.(key) !== true)
+          report(
+            environment.path,
+            `${schemaName}: ${key} is passed but the loader never reads it (a typo or a dead setting)`,
+          );
     }
   }
   return findings;
@@ -170,11 +199,21 @@ function recordingEnvironment(values: Record<string, string>): { env: Env; direc
 /** ECS/Batch `[{ Name, Value }]` (and ECS `Secrets: [{ Name, ValueFrom }]`) as a record. */
 function namedValues(environment: unknown, secrets: unknown): Record<string, unknown> {
   const variables: Record<string, unknown> = {};
-  for (const entry of Array.isArray(environment) ? environment : [])
-    if (isRecord(entry) && typeof entry.Name === 'string') variables[entry.Name] = entry.Value ?? '';
-  for (const entry of Array.isArray(secrets) ? secrets : [])
-    if (isRecord(entry) && typeof entry.Name === 'string') variables[entry.Name] = secretSample;
+  for (const entry of entries(environment))
+    if (typeof entry.Name === 'string') variables[entry.Name] = entry.Value ?? '';
+  for (const entry of entries(secrets))
+    if (typeof entry.Name === 'string') variables[entry.Name] = secretSample;
   return variables;
+}
+
+/** The `{ Name, … }` entries of a list; a `!If [c, entry, !Ref AWS::NoValue]` item counts with its branches. */
+function entries(list: unknown): Record<string, unknown>[] {
+  return (Array.isArray(list) ? list : []).flatMap((item) => {
+    const call = intrinsicOf(item);
+    const branches =
+      call?.name === 'Fn::If' && Array.isArray(call.argument) ? call.argument.slice(1) : [item];
+    return branches.filter(isRecord).filter((branch) => intrinsicOf(branch) === undefined);
+  });
 }
 
 function passedEnvironments(
@@ -192,15 +231,23 @@ function passedEnvironments(
         {
           path: [...path, 'Environment', 'Variables'],
           variables: isRecord(variables) ? variables : {},
-          runtime: lambdaRuntime(typeof properties.FunctionName === 'string' ? properties.FunctionName : `spotjobs-sample-${name}`),
+          runtime: lambdaRuntime(
+            typeof properties.FunctionName === 'string' ? properties.FunctionName : `spotjobs-sample-${name}`,
+          ),
         },
       ];
     }
     case 'AWS::ECS::TaskDefinition': {
-      const containers = (Array.isArray(properties.ContainerDefinitions) ? properties.ContainerDefinitions : []).filter(isRecord);
+      const containers = (
+        Array.isArray(properties.ContainerDefinitions) ? properties.ContainerDefinitions : []
+      ).filter(isRecord);
       const wanted = resource.Metadata?.SpotjobsContainer;
       const index =
-        wanted === undefined ? (containers.length === 1 ? 0 : -1) : containers.findIndex((c) => c.Name === wanted);
+        wanted === undefined
+          ? containers.length === 1
+            ? 0
+            : -1
+          : containers.findIndex((c) => c.Name === wanted);
       const container = containers[index];
       if (container === undefined) {
         report(
@@ -237,7 +284,10 @@ function batchEnvironments(
   if (isRecord(properties.ContainerProperties))
     environments.push({
       path: [...path, 'ContainerProperties', 'Environment'],
-      variables: namedValues(properties.ContainerProperties.Environment, properties.ContainerProperties.Secrets),
+      variables: namedValues(
+        properties.ContainerProperties.Environment,
+        properties.ContainerProperties.Secrets,
+      ),
       runtime: batchRuntime,
     });
   const nodes = isRecord(properties.NodeProperties) ? properties.NodeProperties : undefined;

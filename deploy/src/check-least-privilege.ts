@@ -2,10 +2,11 @@
 // only for actions that have no resource-level permissions; iam:PassRole only on named roles for a
 // named service; every Lambda function, ECS container, Batch job and API Gateway stage logs to a log
 // group the template declares, and every log group has a retention.
+
+import { parseSubString, subArgument } from './sub-template.ts';
 import type { Template, TemplateResource } from './template-file.ts';
 import { type Finding, findingPath } from './template-finding.ts';
 import { intrinsicOf, isRecord, type TemplatePath, walkValues } from './template-intrinsics.ts';
-import { parseSubString, subArgument } from './sub-template.ts';
 
 /**
  * Actions allowed on `Resource: '*'` because IAM offers no narrower resource for them. Kept short on
@@ -14,6 +15,8 @@ import { parseSubString, subArgument } from './sub-template.ts';
 export const actionsWithoutResourceLevelPermissions: readonly string[] = [
   // EC2 Describe* calls (instances, spot requests, subnets …) authorize only on `*`.
   'ec2:Describe*',
+  // Auto Scaling Describe* calls authorize only on `*` too.
+  'autoscaling:Describe*',
   // The ECR registry login token is account-wide (pulling layers is scoped to the repository).
   'ecr:GetAuthorizationToken',
   // Metrics are scoped by the cloudwatch:namespace condition, not by resource.
@@ -24,7 +27,8 @@ export const actionsWithoutResourceLevelPermissions: readonly string[] = [
   'batch:DescribeJobQueues',
   'batch:DescribeJobDefinitions',
   'batch:DescribeComputeEnvironments',
-  // ECS: listing tasks is scoped by the ecs:cluster condition; task definitions are registered account-wide.
+  // ECS: listing tasks is scoped by the ecs:cluster condition (required below); task definitions are
+  // registered account-wide.
   'ecs:ListTasks',
   'ecs:RegisterTaskDefinition',
   'ecs:DeregisterTaskDefinition',
@@ -39,7 +43,8 @@ const patternRegex = (pattern: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
 const allowedOnEveryResource = actionsWithoutResourceLevelPermissions.map(patternRegex);
 
-const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const list = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /**
  * Checks IAM statements and logging of one template.
@@ -53,6 +58,12 @@ export function checkLeastPrivilege(template: Template): Finding[] {
   return [...checkPolicies(template), ...checkLogging(template)];
 }
 
+/** Whether any operator of the statement's Condition tests `key`. */
+function hasConditionKey(statement: Record<string, unknown>, key: string): boolean {
+  const operators = isRecord(statement.Condition) ? Object.values(statement.Condition) : [];
+  return operators.some((test) => isRecord(test) && key in test);
+}
+
 function checkPolicies(template: Template): Finding[] {
   const findings: Finding[] = [];
   walkValues(template.Resources, ['Resources'], (value, path) => {
@@ -61,23 +72,31 @@ function checkPolicies(template: Template): Finding[] {
       if (!isRecord(statement) || statement.Effect !== 'Allow') return;
       const at = findingPath([...path, 'Statement', i]);
       const report = (message: string) => findings.push({ path: at, message });
-      if (statement.NotAction !== undefined) report('an Allow statement with NotAction grants nearly everything');
-      if (statement.NotResource !== undefined) report('an Allow statement with NotResource grants nearly everything');
+      if (statement.NotAction !== undefined)
+        report('an Allow statement with NotAction grants nearly everything');
+      if (statement.NotResource !== undefined)
+        report('an Allow statement with NotResource grants nearly everything');
       const actions = list(statement.Action).filter((a): a is string => typeof a === 'string');
       for (const action of actions)
-        if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action)) report(`Action '${action}' grants every action`);
+        if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action))
+          report(`Action '${action}' grants every action`);
       const onEveryResource = list(statement.Resource).includes('*');
       // Trust policies (sts:AssumeRole with a Principal) have no Resource.
       if (onEveryResource) {
         const unscoped = actions.filter((a) => !allowedOnEveryResource.some((allowed) => allowed.test(a)));
         if (unscoped.length > 0)
           report(`Resource '*' for ${unscoped.join(', ')}, which can be scoped to resources (name them)`);
+        if (
+          actions.some((a) => a.toLowerCase() === 'ecs:listtasks') &&
+          !hasConditionKey(statement, 'ecs:cluster')
+        )
+          report("ecs:ListTasks on Resource '*' needs an ecs:cluster condition naming the cluster");
       }
       const passRole = actions.filter((a) => patternRegex(a).test('iam:PassRole'));
       if (passRole.length > 0) {
-        if (onEveryResource) report('iam:PassRole on Resource * lets the holder hand any role to any service');
-        const conditions = isRecord(statement.Condition) ? Object.values(statement.Condition) : [];
-        if (!conditions.some((c) => isRecord(c) && 'iam:PassedToService' in c))
+        if (onEveryResource)
+          report('iam:PassRole on Resource * lets the holder hand any role to any service');
+        if (!hasConditionKey(statement, 'iam:PassedToService'))
           report('iam:PassRole without an iam:PassedToService condition');
       }
     });
@@ -89,13 +108,15 @@ function checkPolicies(template: Template): Finding[] {
 function logGroupTarget(value: unknown, template: Template): string | undefined {
   const call = intrinsicOf(value);
   const isLogGroup = (name: string) => template.Resources[name]?.Type === 'AWS::Logs::LogGroup';
-  if (call?.name === 'Ref' && typeof call.argument === 'string' && isLogGroup(call.argument)) return call.argument;
+  if (call?.name === 'Ref' && typeof call.argument === 'string' && isLogGroup(call.argument))
+    return call.argument;
   if (call?.name === 'Fn::GetAtt' && Array.isArray(call.argument) && isLogGroup(String(call.argument[0])))
     return String(call.argument[0]);
   if (call?.name === 'Fn::Sub') {
     const parts = parseSubString(subArgument(call.argument)?.text ?? '');
     const only = parts.length === 1 ? parts[0] : undefined;
-    if (only !== undefined && 'variable' in only && isLogGroup(only.variable.split('.')[0] ?? '')) return only.variable.split('.')[0];
+    if (only !== undefined && 'variable' in only && isLogGroup(only.variable.split('.')[0] ?? ''))
+      return only.variable.split('.')[0];
   }
   // A literal or computed name: the log group whose LogGroupName is written the same way.
   const written = JSON.stringify(value);
@@ -104,14 +125,19 @@ function logGroupTarget(value: unknown, template: Template): string | undefined 
   )?.[0];
 }
 
-/** Whether a LogGroup's LogGroupName is `/aws/lambda/<the function>` (by logical id or by FunctionName). */
+/** A literal string, or the text of a `Fn::Sub` string: how a name is written, variables unresolved. */
+function writtenName(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const call = intrinsicOf(value);
+  return call?.name === 'Fn::Sub' ? subArgument(call.argument)?.text : undefined;
+}
+
+/** Whether a LogGroup's LogGroupName is `/aws/lambda/<the function>`, by logical id or by FunctionName as written. */
 function namesLambdaLogGroup(group: TemplateResource, functionName: string, fn: TemplateResource): boolean {
-  const name = group.Properties?.LogGroupName;
-  const call = intrinsicOf(name);
-  const text = typeof name === 'string' ? name : call?.name === 'Fn::Sub' ? subArgument(call.argument)?.text : undefined;
+  const text = writtenName(group.Properties?.LogGroupName);
   if (text === `/aws/lambda/\${${functionName}}`) return true;
-  const literal = fn.Properties?.FunctionName;
-  return typeof literal === 'string' && text === `/aws/lambda/${literal}`;
+  const written = writtenName(fn.Properties?.FunctionName);
+  return written !== undefined && text === `/aws/lambda/${written}`;
 }
 
 function checkLogging(template: Template): Finding[] {
@@ -126,7 +152,10 @@ function checkLogging(template: Template): Finding[] {
     if (logConfiguration.LogDriver !== 'awslogs') return;
     const options = isRecord(logConfiguration.Options) ? logConfiguration.Options : {};
     if (logGroupTarget(options['awslogs-group'], template) === undefined)
-      report([...path, 'Options'], `${what} must send awslogs to a LogGroup this template declares (awslogs-group)`);
+      report(
+        [...path, 'Options'],
+        `${what} must send awslogs to a LogGroup this template declares (awslogs-group)`,
+      );
   };
 
   for (const [name, resource] of resources) {
@@ -135,44 +164,75 @@ function checkLogging(template: Template): Finding[] {
     switch (resource.Type) {
       case 'AWS::Logs::LogGroup':
         if (properties.RetentionInDays === undefined)
-          report([...path, 'Properties'], `log group ${name} has no RetentionInDays (logs would be kept forever)`);
+          report(
+            [...path, 'Properties'],
+            `log group ${name} has no RetentionInDays (logs would be kept forever)`,
+          );
         break;
       case 'AWS::Lambda::Function': {
         const configured = isRecord(properties.LoggingConfig) ? properties.LoggingConfig.LogGroup : undefined;
         const explicit =
           (configured !== undefined && logGroupTarget(configured, template) !== undefined) ||
-          resources.some(([, r]) => r.Type === 'AWS::Logs::LogGroup' && namesLambdaLogGroup(r, name, resource));
+          resources.some(
+            ([, r]) => r.Type === 'AWS::Logs::LogGroup' && namesLambdaLogGroup(r, name, resource),
+          );
         if (!explicit)
-          report(path, `function ${name} has no log group in this template (LoggingConfig.LogGroup or /aws/lambda/\${${name}})`);
+          report(
+            path,
+            `function ${name} has no log group in this template (LoggingConfig.LogGroup or /aws/lambda/\${${name}})`,
+          );
         break;
       }
       case 'AWS::ECS::TaskDefinition':
         list(properties.ContainerDefinitions).forEach((container, i) => {
           const containerPath = [...path, 'Properties', 'ContainerDefinitions', i];
           const label = isRecord(container) ? `container ${String(container.Name)}` : `container ${i}`;
-          awslogsGroup(isRecord(container) ? container.LogConfiguration : undefined, [...containerPath, 'LogConfiguration'], label);
+          awslogsGroup(
+            isRecord(container) ? container.LogConfiguration : undefined,
+            [...containerPath, 'LogConfiguration'],
+            label,
+          );
         });
         break;
       case 'AWS::Batch::JobDefinition': {
         const container = properties.ContainerProperties;
         if (isRecord(container))
-          awslogsGroup(container.LogConfiguration, [...path, 'Properties', 'ContainerProperties', 'LogConfiguration'], `job ${name}`);
-        const ranges = isRecord(properties.NodeProperties) ? list(properties.NodeProperties.NodeRangeProperties) : [];
+          awslogsGroup(
+            container.LogConfiguration,
+            [...path, 'Properties', 'ContainerProperties', 'LogConfiguration'],
+            `job ${name}`,
+          );
+        const ranges = isRecord(properties.NodeProperties)
+          ? list(properties.NodeProperties.NodeRangeProperties)
+          : [];
         ranges.forEach((range, i) => {
           const rangeContainer = isRecord(range) ? range.Container : undefined;
           if (isRecord(rangeContainer))
             awslogsGroup(
               rangeContainer.LogConfiguration,
-              [...path, 'Properties', 'NodeProperties', 'NodeRangeProperties', i, 'Container', 'LogConfiguration'],
+              [
+                ...path,
+                'Properties',
+                'NodeProperties',
+                'NodeRangeProperties',
+                i,
+                'Container',
+                'LogConfiguration',
+              ],
               `job ${name} node range ${i}`,
             );
         });
         break;
       }
       case 'AWS::ApiGateway::Stage': {
-        const access = isRecord(properties.AccessLogSetting) ? properties.AccessLogSetting.DestinationArn : undefined;
+        const access = isRecord(properties.AccessLogSetting)
+          ? properties.AccessLogSetting.DestinationArn
+          : undefined;
         if (logGroupTarget(access, template) === undefined)
-          report([...path, 'Properties'], `stage ${name} must write access logs to a LogGroup this template declares`);
+          report(
+            [...path, 'Properties'],
+            `stage ${name} must write access logs to a LogGroup this template declares`,
+          );
         break;
       }
     }

@@ -51,6 +51,7 @@ export function checkImports(template: Template, network: Template): Finding[] {
       if (output === undefined)
         findings.push({
           path: findingPath(path),
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the CloudFormation Sub the contract asks for
           message: "Fn::ImportValue must be !Sub '${NetworkStack}-<Output>' (the network contract)",
         });
       else if (!exported.has(output))
@@ -90,19 +91,34 @@ export function documentedOutputs(readme: string, templateFile: string): string[
  * checkOutputDocumentation('network.yaml', network, readFileSync('deploy/README.md', 'utf8'));
  * ```
  */
-export function checkOutputDocumentation(templateFile: string, template: Template, readme: string): Finding[] {
+export function checkOutputDocumentation(
+  templateFile: string,
+  template: Template,
+  readme: string,
+): Finding[] {
   const outputs = Object.keys(template.Outputs ?? {});
   const documented = documentedOutputs(readme, templateFile);
   if (documented === undefined)
     return outputs.length === 0
       ? []
-      : [{ path: 'Outputs', message: `deploy/README.md has no "### ${templateFile}" section documenting the outputs` }];
+      : [
+          {
+            path: 'Outputs',
+            message: `deploy/README.md has no "### ${templateFile}" section documenting the outputs`,
+          },
+        ];
   return [
     ...outputs
       .filter((key) => !documented.includes(key))
-      .map((key) => ({ path: findingPath(['Outputs', key]), message: `output ${key} is not documented in deploy/README.md` })),
+      .map((key) => ({
+        path: findingPath(['Outputs', key]),
+        message: `output ${key} is not documented in deploy/README.md`,
+      })),
     ...documented
       .filter((key) => !outputs.includes(key))
-      .map((key) => ({ path: 'Outputs', message: `deploy/README.md documents ${key}, which ${templateFile} does not output` })),
+      .map((key) => ({
+        path: 'Outputs',
+        message: `deploy/README.md documents ${key}, which ${templateFile} does not output`,
+      })),
   ];
 }

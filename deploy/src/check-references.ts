@@ -40,7 +40,12 @@ export function checkReferences(template: Template): Finding[] {
       const call = intrinsicOf(value);
       if (call === undefined) {
         // `{ Condition: Name }` inside Conditions refers to another condition.
-        if (section === 'Conditions' && isRecord(value) && Object.keys(value).length === 1 && 'Condition' in value)
+        if (
+          section === 'Conditions' &&
+          isRecord(value) &&
+          Object.keys(value).length === 1 &&
+          'Condition' in value
+        )
           checkCondition(value.Condition, path);
         return;
       }
@@ -55,7 +60,8 @@ export function checkReferences(template: Template): Finding[] {
         case 'Fn::GetAtt': {
           const target = getAttTarget(argument);
           if (target === undefined) report(path, 'Fn::GetAtt takes [resource, attribute]');
-          else if (!(target.resource in resources)) report(path, `Fn::GetAtt ${target.resource}: no such resource`);
+          else if (!(target.resource in resources))
+            report(path, `Fn::GetAtt ${target.resource}: no such resource`);
           break;
         }
         case 'Fn::Sub': {
@@ -69,9 +75,13 @@ export function checkReferences(template: Template): Finding[] {
             const dot = part.variable.indexOf('.');
             if (dot > 0) {
               const resource = part.variable.slice(0, dot);
-              if (!(resource in resources)) report(path, `Fn::Sub \${${part.variable}}: no resource ${resource}`);
+              if (!(resource in resources))
+                report(path, `Fn::Sub \${${part.variable}}: no resource ${resource}`);
             } else if (!isName(part.variable))
-              report(path, `Fn::Sub \${${part.variable}}: no parameter, resource or pseudo parameter of that name`);
+              report(
+                path,
+                `Fn::Sub \${${part.variable}}: no parameter, resource or pseudo parameter of that name`,
+              );
             else used.add(part.variable);
           }
           break;
@@ -80,7 +90,11 @@ export function checkReferences(template: Template): Finding[] {
           if (Array.isArray(argument)) checkCondition(argument[0], path);
           break;
         case 'Fn::FindInMap':
-          if (Array.isArray(argument) && typeof argument[0] === 'string' && !(argument[0] in (template.Mappings ?? {})))
+          if (
+            Array.isArray(argument) &&
+            typeof argument[0] === 'string' &&
+            !(argument[0] in (template.Mappings ?? {}))
+          )
             report(path, `Fn::FindInMap ${argument[0]}: no such mapping`);
           break;
       }
@@ -91,7 +105,8 @@ export function checkReferences(template: Template): Finding[] {
     for (const target of dependsOn)
       if (typeof target !== 'string' || !(target in resources))
         report(['Resources', name, 'DependsOn'], `DependsOn ${String(target)}: no such resource`);
-    if (resource.Condition !== undefined) checkCondition(resource.Condition, ['Resources', name, 'Condition']);
+    if (resource.Condition !== undefined)
+      checkCondition(resource.Condition, ['Resources', name, 'Condition']);
   }
   for (const [name, output] of Object.entries(template.Outputs ?? {}))
     if (output.Condition !== undefined) checkCondition(output.Condition, ['Outputs', name, 'Condition']);

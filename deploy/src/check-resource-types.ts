@@ -2,10 +2,11 @@
 // its type (recursively into nested property types where the value is written out literally);
 // required properties are present; every GetAtt names an attribute the resource type has.
 // Intrinsic values are accepted wherever a value goes: their result is only known at deploy time.
-import { type Finding, findingPath } from './template-finding.ts';
+
 import type { PropertyType, ResourceSpec, TypeDefinition } from './resource-spec.ts';
 import { parseSubString, subArgument } from './sub-template.ts';
 import type { Template } from './template-file.ts';
+import { type Finding, findingPath } from './template-finding.ts';
 import { getAttTarget, intrinsicOf, isRecord, type TemplatePath, walkValues } from './template-intrinsics.ts';
 
 /** Keys a resource may carry beside Type and Properties. */
@@ -21,7 +22,8 @@ const resourceKeys = new Set([
   'CreationPolicy',
 ]);
 
-const isCustomResource = (type: string) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+const isCustomResource = (type: string) =>
+  type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 
 /**
  * Checks resource types, property names (nested too), required properties and GetAtt attributes.
@@ -54,7 +56,12 @@ export function checkResourceTypes(template: Template, spec: ResourceSpec): Find
     if (!isRecord(properties)) report([...path, 'Properties'], 'Properties must be a mapping');
     else
       findings.push(
-        ...checkStruct(properties, { name: resource.Type, properties: type.properties }, [...path, 'Properties'], spec),
+        ...checkStruct(
+          properties,
+          { name: resource.Type, properties: type.properties },
+          [...path, 'Properties'],
+          spec,
+        ),
       );
   }
 
@@ -65,7 +72,10 @@ export function checkResourceTypes(template: Template, spec: ResourceSpec): Find
     if (attributes === undefined || attribute in attributes) return;
     // Nested stacks expose their outputs as `Outputs.<Key>`.
     if (type === 'AWS::CloudFormation::Stack' && attribute.startsWith('Outputs.')) return;
-    report(path, `${type} has no attribute ${attribute} (it has ${Object.keys(attributes).join(', ') || 'none'})`);
+    report(
+      path,
+      `${type} has no attribute ${attribute} (it has ${Object.keys(attributes).join(', ') || 'none'})`,
+    );
   };
   for (const section of ['Resources', 'Outputs'] as const)
     walkValues(template[section], [section], (value, path) => {
@@ -87,7 +97,12 @@ export function checkResourceTypes(template: Template, spec: ResourceSpec): Find
 
 type Struct = Pick<TypeDefinition, 'name' | 'properties'>;
 
-function checkStruct(value: Record<string, unknown>, struct: Struct, path: TemplatePath, spec: ResourceSpec): Finding[] {
+function checkStruct(
+  value: Record<string, unknown>,
+  struct: Struct,
+  path: TemplatePath,
+  spec: ResourceSpec,
+): Finding[] {
   const findings: Finding[] = [];
   for (const [key, item] of Object.entries(value)) {
     const property = struct.properties[key];
@@ -95,7 +110,9 @@ function checkStruct(value: Record<string, unknown>, struct: Struct, path: Templ
       findings.push({ path: findingPath([...path, key]), message: `${struct.name} has no property ${key}` });
       continue;
     }
-    findings.push(...checkValue(item, [property.type, ...(property.previousTypes ?? [])], [...path, key], spec));
+    findings.push(
+      ...checkValue(item, [property.type, ...(property.previousTypes ?? [])], [...path, key], spec),
+    );
   }
   for (const [key, property] of Object.entries(struct.properties))
     if (property.required === true && !(key in value))
@@ -104,7 +121,12 @@ function checkStruct(value: Record<string, unknown>, struct: Struct, path: Templ
 }
 
 /** Findings for `value` against any of `types` (the least of them: a value fits if one type fits). */
-function checkValue(value: unknown, types: readonly PropertyType[], path: TemplatePath, spec: ResourceSpec): Finding[] {
+function checkValue(
+  value: unknown,
+  types: readonly PropertyType[],
+  path: TemplatePath,
+  spec: ResourceSpec,
+): Finding[] {
   if (intrinsicOf(value) !== undefined) return [];
   let best: Finding[] | undefined;
   for (const type of types) {
@@ -130,7 +152,9 @@ function checkOne(value: unknown, type: PropertyType, path: TemplatePath, spec: 
       return value.flatMap((item, i) => checkValue(item, [type.element], [...path, i], spec));
     case 'map':
       if (!isRecord(value)) return [{ path: at, message: 'must be a mapping' }];
-      return Object.entries(value).flatMap(([key, item]) => checkValue(item, [type.element], [...path, key], spec));
+      return Object.entries(value).flatMap(([key, item]) =>
+        checkValue(item, [type.element], [...path, key], spec),
+      );
     case 'json':
       return [];
     case 'tag':
@@ -139,6 +163,8 @@ function checkOne(value: unknown, type: PropertyType, path: TemplatePath, spec: 
         : [{ path: at, message: 'a tag is a mapping with Key and Value' }];
     default:
       // A scalar: CloudFormation converts between strings, numbers and booleans, but not from lists or mappings.
-      return typeof value === 'object' && value !== null ? [{ path: at, message: `must be a ${type.type}` }] : [];
+      return typeof value === 'object' && value !== null
+        ? [{ path: at, message: `must be a ${type.type}` }]
+        : [];
   }
 }

@@ -4,7 +4,7 @@
 // in a fixed sample region and account.
 import { parseSubString, subArgument } from './sub-template.ts';
 import type { Template, TemplateParameter } from './template-file.ts';
-import { getAttTarget, intrinsicOf, isRecord } from './template-intrinsics.ts';
+import { getAttTarget, intrinsicOf } from './template-intrinsics.ts';
 
 export const sampleRegion = 'us-east-1';
 export const sampleAccount = '123456789012';
@@ -255,7 +255,8 @@ export function parameterSample(parameter: TemplateParameter): SampleValue {
     return isList ? text.split(',') : text;
   }
   if (parameter.Type === 'Number') return String(parameter.MinValue ?? 1);
-  const pattern = typeof parameter.AllowedPattern === 'string' ? new RegExp(parameter.AllowedPattern) : undefined;
+  const pattern =
+    typeof parameter.AllowedPattern === 'string' ? new RegExp(parameter.AllowedPattern) : undefined;
   const sample = patternCandidates.find((candidate) => pattern?.test(candidate) ?? true) ?? 'sample';
   return isList ? [sample, sample] : sample;
 }

@@ -44,9 +44,15 @@ export function parseSubString(text: string): SubPart[] {
  * subArgument(['${Host}:80', { Host: { Ref: 'Name' } }]); // { text: '${Host}:80', variables: { Host: { Ref: 'Name' } } }
  * ```
  */
-export function subArgument(argument: unknown): { text: string; variables: Record<string, unknown> } | undefined {
+export function subArgument(
+  argument: unknown,
+): { text: string; variables: Record<string, unknown> } | undefined {
   if (typeof argument === 'string') return { text: argument, variables: {} };
-  if (Array.isArray(argument) && typeof argument[0] === 'string' && (argument.length === 1 || isRecord(argument[1])))
+  if (
+    Array.isArray(argument) &&
+    typeof argument[0] === 'string' &&
+    (argument.length === 1 || isRecord(argument[1]))
+  )
     return { text: argument[0], variables: (argument[1] as Record<string, unknown> | undefined) ?? {} };
   return undefined;
 }

@@ -51,7 +51,9 @@ export function intrinsicOf(value: unknown): Intrinsic | undefined {
  * getAttTarget(['Queue', 'Arn']); // { resource: 'Queue', attribute: 'Arn' }
  * ```
  */
-export function getAttTarget(argument: unknown): { resource: string; attribute: string | undefined } | undefined {
+export function getAttTarget(
+  argument: unknown,
+): { resource: string; attribute: string | undefined } | undefined {
   if (typeof argument === 'string') {
     const dot = argument.indexOf('.');
     return dot < 0
@@ -74,8 +76,13 @@ export type TemplatePath = readonly (string | number)[];
  * });
  * ```
  */
-export function walkValues(value: unknown, path: TemplatePath, visit: (value: unknown, path: TemplatePath) => void): void {
+export function walkValues(
+  value: unknown,
+  path: TemplatePath,
+  visit: (value: unknown, path: TemplatePath) => void,
+): void {
   visit(value, path);
-  if (Array.isArray(value)) value.forEach((item, i) => walkValues(item, [...path, i], visit));
-  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) walkValues(item, [...path, key], visit);
+  if (Array.isArray(value)) for (const [i, item] of value.entries()) walkValues(item, [...path, i], visit);
+  else if (isRecord(value))
+    for (const [key, item] of Object.entries(value)) walkValues(item, [...path, key], visit);
 }

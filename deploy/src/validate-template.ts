@@ -30,7 +30,11 @@ export interface ValidationContext {
  * });
  * ```
  */
-export function validateTemplate(file: string, template: Template, context: ValidationContext): TemplateFinding[] {
+export function validateTemplate(
+  file: string,
+  template: Template,
+  context: ValidationContext,
+): TemplateFinding[] {
   const findings: Finding[] = [
     ...checkResourceTypes(template, context.spec),
     ...checkReferences(template),

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings in fixtures and findings
 import { describe, expect, it } from 'vitest';
 import { checkEnvironment } from '../src/check-environment.ts';
 import { parseTemplate } from '../src/template-file.ts';
@@ -35,12 +36,16 @@ describe('checkEnvironment', () => {
   });
 
   it('reports a misspelled variable (passed, never read) and the required one it should have been', () => {
-    const findings = check(jobTrigger(goodTriggerVariables.replace('SPOTJOBS_TRIGGER_TABLE', 'SPOTJOBS_TRIGGER_TABEL')));
+    const findings = check(
+      jobTrigger(goodTriggerVariables.replace('SPOTJOBS_TRIGGER_TABLE', 'SPOTJOBS_TRIGGER_TABEL')),
+    );
     expect(findings.map((f) => f.path)).toEqual([
       'Resources.Trigger.Properties.Environment.Variables',
       'Resources.Trigger.Properties.Environment.Variables',
     ]);
-    expect(findings[0]?.message).toMatch(/^job-trigger: the loader rejects this environment: .*SPOTJOBS_TRIGGER_TABLE/);
+    expect(findings[0]?.message).toMatch(
+      /^job-trigger: the loader rejects this environment: .*SPOTJOBS_TRIGGER_TABLE/,
+    );
     expect(findings[1]?.message).toBe(
       'job-trigger: SPOTJOBS_TRIGGER_TABEL is passed but the loader never reads it (a typo or a dead setting)',
     );
@@ -49,7 +54,10 @@ describe('checkEnvironment', () => {
   it('reports a value the loader refuses (the sample of what CloudFormation would pass)', () => {
     // A queue's Ref is its URL, not a Batch job queue.
     const findings = check(
-      jobTrigger(goodTriggerVariables).replace('Jobs: { Type: AWS::Batch::JobQueue }', 'Jobs: { Type: AWS::SQS::Queue }'),
+      jobTrigger(goodTriggerVariables).replace(
+        'Jobs: { Type: AWS::Batch::JobQueue }',
+        'Jobs: { Type: AWS::SQS::Queue }',
+      ),
     );
     expect(findings).toHaveLength(1);
     expect(findings[0]?.message).toMatch(/SPOTJOBS_TRIGGER_JOB_QUEUE: must be a Batch name/);
@@ -93,6 +101,8 @@ Resources:
     const template = (extra: string) => `
 Parameters:
   Nodes: { Type: Number, Default: 3 }
+Conditions:
+  Always: !Equals [a, a]
 Resources:
   Job:
     Type: AWS::Batch::JobDefinition
@@ -108,10 +118,15 @@ Resources:
               Image: x
               Environment:
                 - { Name: APP_BIN, Value: /opt/app/run }
-                - { Name: OMP_NUM_THREADS, Value: '4' }${extra}
+                - { Name: OMP_NUM_THREADS, Value: '4' }
+                - !If [Always, { Name: SPOTJOBS_UPLOAD_CONCURRENCY, Value: '2' }, !Ref AWS::NoValue]${extra}
 `;
     expect(check(template(''))).toEqual([]);
-    const findings = check(template("\n                - { Name: SPOTJOBS_UPLOAD_CONCURENCY, Value: '8' }"));
+    const findings = check(
+      template(
+        "\n                - !If [Always, { Name: SPOTJOBS_UPLOAD_CONCURENCY, Value: '8' }, !Ref AWS::NoValue]",
+      ),
+    );
     expect(findings.map((f) => f.message)).toEqual([
       'batch-runner: SPOTJOBS_UPLOAD_CONCURENCY is passed but the loader never reads it (a typo or a dead setting)',
     ]);
@@ -136,6 +151,7 @@ Resources:
             mkdir -p /etc/spotjobs
             cat > /etc/spotjobs/compile.env <<'SPOTJOBS_ENV'
             SPOTJOBS_COMPILE_BACKEND=aws
+            AWS_REGION=\${AWS::Region}
             SPOTJOBS_COMPILE_QUEUE_URL=\${Queue}
             SPOTJOBS_COMPILE_BUCKET=\${Artifacts}
             SPOTJOBS_COMPILE_IMAGE_DIGEST=${digest}
@@ -146,7 +162,9 @@ Resources:
     const findings = check(template('unpinned'));
     expect(findings).toHaveLength(1);
     expect(findings[0]?.path).toBe('Resources.Hosts.Properties.LaunchTemplateData.UserData');
-    expect(findings[0]?.message).toMatch(/compile-worker: the loader rejects this environment: .*IMAGE_DIGEST/);
+    expect(findings[0]?.message).toMatch(
+      /compile-worker: the loader rejects this environment: .*IMAGE_DIGEST/,
+    );
   });
 
   it('reports an unknown schema and a schema on the wrong resource type', () => {

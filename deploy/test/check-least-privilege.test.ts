@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings in fixtures and findings
 import { describe, expect, it } from 'vitest';
 import { checkLeastPrivilege } from '../src/check-least-privilege.ts';
 import { parseTemplate } from '../src/template-file.ts';
@@ -44,23 +45,44 @@ describe('checkLeastPrivilege: IAM', () => {
   });
 
   it("reports Resource '*' for actions that have resource-level permissions", () => {
-    const findings = check(role(`{ Effect: Allow, Action: [ec2:DescribeInstances, sqs:SendMessage], Resource: '*' }`));
+    const findings = check(
+      role(`{ Effect: Allow, Action: [ec2:DescribeInstances, sqs:SendMessage], Resource: '*' }`),
+    );
     expect(findings.map((f) => f.message)).toEqual([
       "Resource '*' for sqs:SendMessage, which can be scoped to resources (name them)",
     ]);
   });
 
   it('reports iam:PassRole on * and PassRole without iam:PassedToService', () => {
-    const onEverything = check(role(`{ Effect: Allow, Action: iam:PassRole, Resource: '*' }`)).map((f) => f.message);
+    const onEverything = check(role(`{ Effect: Allow, Action: iam:PassRole, Resource: '*' }`)).map(
+      (f) => f.message,
+    );
     expect(onEverything).toContain('iam:PassRole on Resource * lets the holder hand any role to any service');
     expect(onEverything).toContain('iam:PassRole without an iam:PassedToService condition');
-    const unconditioned = check(role(`{ Effect: Allow, Action: [iam:PassRole], Resource: !GetAtt Role.Arn }`));
-    expect(unconditioned.map((f) => f.message)).toEqual(['iam:PassRole without an iam:PassedToService condition']);
+    const unconditioned = check(
+      role(`{ Effect: Allow, Action: [iam:PassRole], Resource: !GetAtt Role.Arn }`),
+    );
+    expect(unconditioned.map((f) => f.message)).toEqual([
+      'iam:PassRole without an iam:PassedToService condition',
+    ]);
+  });
+
+  it('reports ecs:ListTasks on * without an ecs:cluster condition', () => {
+    const statement = (condition: string) =>
+      `{ Effect: Allow, Action: ecs:ListTasks, Resource: '*'${condition} }`;
+    expect(
+      check(role(statement(', Condition: { ArnEquals: { ecs:cluster: !GetAtt Cluster.Arn } }'))),
+    ).toEqual([]);
+    expect(check(role(statement(''))).map((f) => f.message)).toEqual([
+      "ecs:ListTasks on Resource '*' needs an ecs:cluster condition naming the cluster",
+    ]);
   });
 
   it('reports NotAction in an Allow statement', () => {
     const findings = check(role(`{ Effect: Allow, NotAction: iam:*, Resource: !GetAtt Queue.Arn }`));
-    expect(findings.map((f) => f.message)).toEqual(['an Allow statement with NotAction grants nearly everything']);
+    expect(findings.map((f) => f.message)).toEqual([
+      'an Allow statement with NotAction grants nearly everything',
+    ]);
   });
 });
 
@@ -83,6 +105,10 @@ Resources:
     Properties: { RetentionInDays: 30 }
 ${lambda('Fn')}
 ${lambda('Other', '\n      LoggingConfig: { LogGroup: !Ref Shared }')}
+${lambda('Named', "\n      FunctionName: !Sub '${AWS::StackName}-api'")}
+  NamedLogs:
+    Type: AWS::Logs::LogGroup
+    Properties: { LogGroupName: !Sub '/aws/lambda/\${AWS::StackName}-api', RetentionInDays: 30 }
   Task:
     Type: AWS::ECS::TaskDefinition
     Properties:
@@ -110,9 +136,14 @@ ${lambda('Other', '\n      LoggingConfig: { LogGroup: !Ref Shared }')}
   });
 
   it('reports a log group without retention', () => {
-    const findings = check('Resources:\n  L:\n    Type: AWS::Logs::LogGroup\n    Properties: { LogGroupName: x }\n');
+    const findings = check(
+      'Resources:\n  L:\n    Type: AWS::Logs::LogGroup\n    Properties: { LogGroupName: x }\n',
+    );
     expect(findings).toEqual([
-      { path: 'Resources.L.Properties', message: 'log group L has no RetentionInDays (logs would be kept forever)' },
+      {
+        path: 'Resources.L.Properties',
+        message: 'log group L has no RetentionInDays (logs would be kept forever)',
+      },
     ]);
   });
 

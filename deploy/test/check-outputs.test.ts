@@ -1,5 +1,11 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings in fixtures and findings
 import { describe, expect, it } from 'vitest';
-import { checkImports, checkOutputDocumentation, checkOutputs, documentedOutputs } from '../src/check-outputs.ts';
+import {
+  checkImports,
+  checkOutputDocumentation,
+  checkOutputs,
+  documentedOutputs,
+} from '../src/check-outputs.ts';
 import { parseTemplate } from '../src/template-file.ts';
 
 const network = parseTemplate(`
@@ -117,7 +123,10 @@ Outputs:
       { path: 'Outputs', message: 'deploy/README.md documents GatewayUrl, which fossa.yaml does not output' },
     ]);
     expect(checkOutputDocumentation('batch.yaml', fossa, readme)).toEqual([
-      { path: 'Outputs', message: 'deploy/README.md has no "### batch.yaml" section documenting the outputs' },
+      {
+        path: 'Outputs',
+        message: 'deploy/README.md has no "### batch.yaml" section documenting the outputs',
+      },
     ]);
   });
 });

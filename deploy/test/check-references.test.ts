@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings in fixtures and findings
 import { describe, expect, it } from 'vitest';
 import { checkReferences } from '../src/check-references.ts';
 import { parseTemplate } from '../src/template-file.ts';
@@ -33,7 +34,9 @@ Outputs:
   });
 
   it('reports a Ref to nothing', () => {
-    expect(check('Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: { QueueName: !Ref Missing }\n')).toEqual([
+    expect(
+      check('Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: { QueueName: !Ref Missing }\n'),
+    ).toEqual([
       {
         path: 'Resources.Q.Properties.QueueName',
         message: 'Ref Missing: no parameter, resource or pseudo parameter of that name',

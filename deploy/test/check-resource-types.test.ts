@@ -89,8 +89,12 @@ Resources:
   });
 
   it('reports a missing required property', () => {
-    const findings = check('Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties: { Code: { ZipFile: x } }\n');
-    expect(findings).toEqual([{ path: 'Resources.Fn.Properties', message: 'AWS::Lambda::Function requires property Role' }]);
+    const findings = check(
+      'Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties: { Code: { ZipFile: x } }\n',
+    );
+    expect(findings).toEqual([
+      { path: 'Resources.Fn.Properties', message: 'AWS::Lambda::Function requires property Role' },
+    ]);
   });
 
   it('reports a list where a struct goes and a struct where a scalar goes', () => {
@@ -107,7 +111,10 @@ Resources:
       Code: { ZipFile: x }
       Environment: [a]
 `);
-    expect(findings.map((f) => f.path)).toEqual(['Resources.Q.Properties.QueueName', 'Resources.Fn.Properties.Environment']);
+    expect(findings.map((f) => f.path)).toEqual([
+      'Resources.Q.Properties.QueueName',
+      'Resources.Fn.Properties.Environment',
+    ]);
   });
 
   it('reports GetAtt attributes the resource type does not have, in GetAtt and in Sub', () => {
@@ -130,6 +137,8 @@ Resources:
 
   it('reports an unknown resource attribute key', () => {
     const findings = check('Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    DeletionPolcy: Retain\n');
-    expect(findings).toEqual([{ path: 'Resources.Q.DeletionPolcy', message: 'a resource has no attribute DeletionPolcy' }]);
+    expect(findings).toEqual([
+      { path: 'Resources.Q.DeletionPolcy', message: 'a resource has no attribute DeletionPolcy' },
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings in fixtures and findings
 import { describe, expect, it } from 'vitest';
 import { parseSubString, subArgument } from '../src/sub-template.ts';
 

@@ -18,7 +18,15 @@ beforeAll(async () => {
 
 describe('deploy/templates', () => {
   it('holds the five stacks of the deploy contract', () => {
-    expect(files).toEqual(expect.arrayContaining(['batch.yaml', 'clusters.yaml', 'compile-farm.yaml', 'fossa.yaml', 'network.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'batch.yaml',
+        'clusters.yaml',
+        'compile-farm.yaml',
+        'fossa.yaml',
+        'network.yaml',
+      ]),
+    );
   });
 
   it.each(files)('%s passes every check', (file) => {
