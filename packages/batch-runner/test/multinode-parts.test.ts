@@ -21,6 +21,8 @@ describe('hostfile', () => {
 describe('node identity', () => {
   const interfaces = () => ({
     lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true } as never],
+    // awsvpc tasks may list the metadata endpoint's link-local network first.
+    ecs0: [{ address: '169.254.172.2', family: 'IPv4', internal: false } as never],
     eth0: [
       { address: 'fe80::1', family: 'IPv6', internal: false } as never,
       { address: '10.0.3.17', family: 'IPv4', internal: false } as never,
@@ -28,7 +30,7 @@ describe('node identity', () => {
     eth1: [{ address: '172.16.0.9', family: 'IPv4', internal: false } as never],
   });
 
-  it('takes the first non-internal IPv4 address, of the named interface when given', () => {
+  it('takes the first non-internal, non-link-local IPv4 address, of the named interface when given', () => {
     expect(nodeAddress({}, { interfaces })).toBe('10.0.3.17');
     expect(nodeAddress({ interfaceName: 'eth1' }, { interfaces })).toBe('172.16.0.9');
     expect(nodeAddress({ override: '10.9.9.9', interfaceName: 'eth1' }, { interfaces })).toBe('10.9.9.9');
@@ -37,8 +39,9 @@ describe('node identity', () => {
   it('fails clearly without one', () => {
     expect(() => nodeAddress({ interfaceName: 'eth9' }, { interfaces })).toThrow(RendezvousError);
     expect(() => nodeAddress({}, { interfaces: () => ({ lo: interfaces().lo }) })).toThrow(
-      /no non-loopback IPv4 address/,
+      /no routable IPv4 address/,
     );
+    expect(() => nodeAddress({ interfaceName: 'ecs0' }, { interfaces })).toThrow(/interface ecs0 has no IPv4/);
   });
 
   it('counts GPUs when /dev/nvidia<N> exist, else CPUs, unless overridden', () => {

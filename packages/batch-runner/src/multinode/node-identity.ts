@@ -19,7 +19,8 @@ export interface NodeIdentitySources {
 /**
  * The node's IPv4 address: `override` if given; else the first non-internal IPv4 address of
  * `interfaceName` (or of any interface, in the order the OS lists them). Under awsvpc each
- * Batch node has its own ENI, so this is the address the other nodes reach it at.
+ * Batch node has its own ENI, so this is the address the other nodes reach it at. Link-local
+ * addresses (169.254.0.0/16: the task metadata endpoint's network) are never it.
  *
  * @example
  * ```ts
@@ -34,13 +35,15 @@ export function nodeAddress(
   const all = (sources.interfaces ?? networkInterfaces)();
   const names = options.interfaceName ? [options.interfaceName] : Object.keys(all);
   for (const name of names) {
-    const found = (all[name] ?? []).find((info) => info.family === 'IPv4' && !info.internal);
+    const found = (all[name] ?? []).find(
+      (info) => info.family === 'IPv4' && !info.internal && !info.address.startsWith('169.254.'),
+    );
     if (found) return found.address;
   }
   throw new RendezvousError(
     options.interfaceName
       ? `interface ${options.interfaceName} has no IPv4 address (set SPOTJOBS_NODE_ADDRESS or SPOTJOBS_NODE_INTERFACE)`
-      : 'no non-loopback IPv4 address on any interface (set SPOTJOBS_NODE_ADDRESS)',
+      : 'no routable IPv4 address on any interface (set SPOTJOBS_NODE_ADDRESS)',
   );
 }
 
