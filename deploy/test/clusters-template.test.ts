@@ -1,0 +1,270 @@
+import { afUserParameterPolicy, loadClusterTriggerConfig, resolveParameters } from '@spotjobs/batch-runner';
+import { describe, expect, it } from 'vitest';
+import { TemplateSamples } from '../src/sample-values.ts';
+import { loadTemplate, type Template, type TemplateResource } from '../src/template-file.ts';
+
+// What clusters.yaml (and the cluster template it hands to CloudFormation, user-cluster.yaml)
+// must hold beyond the generic checks: af-user's iam:PassRole * gone (one role, passed only to
+// CloudFormation), requests routed by suffix under home/, a bucket wired to its functions without
+// a circular dependency, and a parameter policy that matches the template users get.
+
+const template = loadTemplate(new URL('../templates/clusters.yaml', import.meta.url));
+const userCluster = loadTemplate(new URL('../templates/user-cluster.yaml', import.meta.url));
+const samples = new TemplateSamples(template);
+
+type Json = Record<string, unknown>;
+
+function resource(name: string): TemplateResource {
+  const found = template.Resources[name];
+  if (!found) throw new Error(`clusters.yaml has no resource ${name}`);
+  return found;
+}
+
+function props(name: string): Json {
+  return (resource(name).Properties ?? {}) as Json;
+}
+
+const asList = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
+
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Json;
+}
+
+/** Every statement of a role's inline policies, conditional ones (`!If [c, statement, NoValue]`) included. */
+function statements(role: string): Statement[] {
+  const policies = (props(role).Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[];
+  return policies
+    .flatMap((p) => p.PolicyDocument.Statement)
+    .map((s) => (typeof s === 'object' && s !== null && 'Fn::If' in s ? ((s as Json)['Fn::If'] as unknown[])[1] : s))
+    .filter((s): s is Statement => typeof s === 'object' && s !== null && 'Action' in s);
+}
+
+const roles = Object.entries(template.Resources)
+  .filter(([, r]) => r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::ManagedPolicy')
+  .map(([name]) => name);
+
+function allStatements(): { role: string; statement: Statement }[] {
+  return roles.flatMap((role) => {
+    const managed = resource(role).Type === 'AWS::IAM::ManagedPolicy';
+    const list = managed ? ((props(role).PolicyDocument as { Statement: Statement[] }).Statement ?? []) : statements(role);
+    return list.map((statement) => ({ role, statement }));
+  });
+}
+
+const passRoles = (role: string) => statements(role).filter((s) => asList(s.Action).includes('iam:PassRole'));
+
+function environment(fn: string): Record<string, string> {
+  const variables = (props(fn).Environment as { Variables: Json }).Variables;
+  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, samples.text(value)]));
+}
+
+/** Resource → resources it depends on (Ref, GetAtt, ${...} in Sub, DependsOn). */
+function dependencyGraph(t: Template): Map<string, Set<string>> {
+  const names = new Set(Object.keys(t.Resources));
+  const graph = new Map<string, Set<string>>();
+  for (const [name, r] of Object.entries(t.Resources)) {
+    const found = new Set<string>(asList(r.DependsOn ?? []).map(String));
+    const visit = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (typeof value === 'object' && value !== null)
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === 'Ref' && typeof inner === 'string') found.add(inner);
+          else if (key === 'Fn::GetAtt') found.add(String(asList(inner)[0]).split('.')[0] ?? '');
+          else if (key === 'Fn::Sub')
+            for (const m of String(asList(inner)[0]).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) found.add(m[1] ?? '');
+          visit(inner);
+        }
+    };
+    visit(r.Properties);
+    graph.set(name, new Set([...found].filter((d) => names.has(d))));
+  }
+  return graph;
+}
+
+/** One dependency cycle as a path (first node repeated at the end), or [] when there is none. */
+function findCycle(graph: Map<string, Set<string>>): string[] {
+  const state = new Map<string, 'open' | 'done'>();
+  const walk = (name: string, path: string[]): string[] => {
+    if (state.get(name) === 'done') return [];
+    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name];
+    state.set(name, 'open');
+    for (const next of graph.get(name) ?? []) {
+      const cycle = walk(next, [...path, name]);
+      if (cycle.length > 0) return cycle;
+    }
+    state.set(name, 'done');
+    return [];
+  };
+  for (const name of graph.keys()) {
+    const cycle = walk(name, []);
+    if (cycle.length > 0) return cycle;
+  }
+  return [];
+}
+
+describe('clusters.yaml roles', () => {
+  it('grants iam:PassRole on no wildcard anywhere', () => {
+    for (const { role, statement } of allStatements()) {
+      if (!asList(statement.Action).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*')) continue;
+      for (const target of asList(statement.Resource)) {
+        expect(typeof target, `${role} ${statement.Sid}`).not.toBe('string');
+        expect(JSON.stringify(target)).not.toContain('*');
+      }
+    }
+  });
+
+  it('lets the create function pass exactly the CloudFormation service role, to CloudFormation only', () => {
+    const [pass, ...more] = passRoles('CreateFunctionRole');
+    expect(more).toEqual([]);
+    expect(pass?.Resource).toEqual({ 'Fn::GetAtt': ['ClusterStackServiceRole', 'Arn'] });
+    expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
+    // The delete function needs none: CloudFormation deletes with the role the stack was made with.
+    expect(passRoles('DeleteFunctionRole')).toEqual([]);
+    // The service role itself passes only the cluster nodes' role, to EC2, and creates no IAM.
+    const service = statements('ClusterStackServiceRole');
+    expect(passRoles('ClusterStackServiceRole')).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': ['ClusterInstanceRole', 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    ]);
+    const iamActions = service.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('iam:'));
+    expect(iamActions.sort()).toEqual(['iam:CreateServiceLinkedRole', 'iam:PassRole']);
+  });
+
+  it('limits stack operations to the <prefix>--* namespace, the configured template and role', () => {
+    const stackArn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/af--*/*';
+    for (const role of ['CreateFunctionRole', 'DeleteFunctionRole'])
+      for (const s of statements(role).filter((x) => asList(x.Action).some((a) => a.startsWith('cloudformation:'))))
+        expect(samples.text(s.Resource), `${role} ${s.Sid}`).toBe(stackArn);
+    const env = environment('CreateFunction');
+    const create = statements('CreateFunctionRole').find((s) => asList(s.Action).includes('cloudformation:CreateStack'));
+    const condition = create?.Condition as Record<string, Record<string, unknown>>;
+    expect(samples.text(condition.ArnEquals?.['cloudformation:RoleArn'])).toBe(env.SPOTJOBS_CLUSTERS_ROLE_ARN);
+    expect(samples.text(condition.StringEquals?.['cloudformation:TemplateUrl'])).toBe(env.SPOTJOBS_CLUSTERS_TEMPLATE_URL);
+    expect(env.SPOTJOBS_CLUSTERS_STACK_PREFIX).toBe('af');
+    const remove = statements('DeleteFunctionRole').find((s) => asList(s.Action).includes('cloudformation:DeleteStack'));
+    expect(remove?.Condition).toEqual({ Null: { 'aws:ResourceTag/spotjobs:owner': 'false' } });
+  });
+
+  it('gives the functions S3 object rights under home/ only, and the gate only the user.sh files', () => {
+    const bucket = environment('CreateFunction').SPOTJOBS_CLUSTERS_BUCKET;
+    for (const role of ['CreateFunctionRole', 'DeleteFunctionRole']) {
+      const objectRights = statements(role).filter((s) => asList(s.Action).some((a) => /^s3:(Put|Delete)Object$/.test(a)));
+      expect(objectRights.map((s) => samples.text(s.Resource))).toEqual([`arn:aws:s3:::${bucket}/home/*`]);
+    }
+    const gate = statements('CreateFunctionRole').find((s) => s.Sid === 'CustomizerGate');
+    expect(samples.text(gate?.Resource)).toMatch(/\/customizer\/\*\/configure\.d\/user\.sh$/);
+  });
+});
+
+describe('clusters.yaml requests', () => {
+  it('routes .cf-create and .cf-delete under home/ to their own functions', () => {
+    const configurations = (props('UserBucket').NotificationConfiguration as { LambdaConfigurations: Json[] })
+      .LambdaConfigurations;
+    const routes = configurations.map((c) => ({
+      event: c.Event,
+      function: (c.Function as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0],
+      rules: ((c.Filter as { S3Key: { Rules: { Name: string; Value: string }[] } }).S3Key.Rules ?? []).map(
+        (r) => `${r.Name}=${r.Value}`,
+      ),
+    }));
+    expect(routes).toEqual([
+      { event: 's3:ObjectCreated:*', function: 'CreateFunction', rules: ['prefix=home/', 'suffix=.cf-create'] },
+      { event: 's3:ObjectCreated:*', function: 'DeleteFunction', rules: ['prefix=home/', 'suffix=.cf-delete'] },
+    ]);
+    expect(props('CreateFunction').Handler).toBe('index.createHandler');
+    expect(props('DeleteFunction').Handler).toBe('index.deleteHandler');
+    expect(props('CreateFunction').Timeout).toBe(900);
+    expect(Number(props('DeleteFunction').Timeout)).toBeLessThan(900);
+  });
+
+  it('lets only S3 events of the user bucket in this account invoke the functions', () => {
+    const bucketArn = `arn:aws:s3:::${samples.text(props('UserBucket').BucketName)}`;
+    for (const permission of ['CreatePermission', 'DeletePermission']) {
+      expect(props(permission).Principal).toBe('s3.amazonaws.com');
+      expect(props(permission).SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+      expect(samples.text(props(permission).SourceArn)).toBe(bucketArn);
+    }
+    expect(resource('UserBucket').DependsOn).toEqual(['CreatePermission', 'DeletePermission']);
+  });
+
+  it('has no circular dependency between the bucket, its notifications, the permissions and the functions', () => {
+    expect(findCycle(dependencyGraph(template))).toEqual([]);
+    expect(findCycle(dependencyGraph(userCluster))).toEqual([]);
+  });
+
+  it('finds a cycle when the functions name the bucket by !Ref (the classic loop this template avoids)', () => {
+    const looped = structuredClone(template) as { Resources: Record<string, { Properties: Json }> };
+    const variables = (looped.Resources.CreateFunction?.Properties.Environment as { Variables: Json }).Variables;
+    variables.SPOTJOBS_CLUSTERS_BUCKET = { Ref: 'UserBucket' };
+    expect(findCycle(dependencyGraph(looped as unknown as Template))).toEqual(
+      expect.arrayContaining(['UserBucket', 'CreateFunction']),
+    );
+  });
+
+  it('keeps the user bucket private, encrypted, versioned and TLS-only', () => {
+    const bucket = props('UserBucket');
+    expect(Object.values(bucket.PublicAccessBlockConfiguration as Json)).toEqual([true, true, true, true]);
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    const [deny] = (props('UserBucketPolicy').PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(deny).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+  });
+});
+
+describe('clusters.yaml configuration and the cluster template', () => {
+  const createEnv = environment('CreateFunction');
+  const policy = JSON.parse(createEnv.SPOTJOBS_CLUSTERS_PARAMETER_POLICY ?? '') as {
+    overridable: Record<string, unknown>;
+    fixed: Record<string, string>;
+  };
+
+  it('configures both functions identically, and the configuration loads', () => {
+    expect(environment('DeleteFunction')).toEqual(createEnv);
+    const config = loadClusterTriggerConfig(createEnv);
+    expect(config.clusters.roleArn).toBe(samples.text({ 'Fn::GetAtt': ['ClusterStackServiceRole', 'Arn'] }));
+    expect(config.clusters.bucket).toBe(samples.text(props('UserBucket').BucketName));
+  });
+
+  it('keeps af-user’s bounded allow-list and fixes the login name and profile to the user id', () => {
+    expect(policy.overridable).toEqual(afUserParameterPolicy.overridable);
+    expect(policy.fixed).toMatchObject({ AccessUsername: '{uid}', FlightProfiles: '{uid}' });
+  });
+
+  it('passes user-cluster.yaml every parameter it needs and none it lacks', () => {
+    const config = loadClusterTriggerConfig(createEnv);
+    const resolved = resolveParameters(config.clusters.policy, {}, 'alice');
+    if (!('parameters' in resolved)) throw new Error(`default request refused: ${JSON.stringify(resolved)}`);
+    const declared = userCluster.Parameters ?? {};
+    for (const name of Object.keys(resolved.parameters)) expect(declared, name).toHaveProperty(name);
+    const required = Object.entries(declared)
+      .filter(([, p]) => p.Default === undefined)
+      .map(([name]) => name);
+    for (const name of required) expect(resolved.parameters, name).toHaveProperty(name);
+  });
+
+  it('bounds the template’s parameters exactly as the allow-list does', () => {
+    const declared = userCluster.Parameters ?? {};
+    for (const [name, rule] of Object.entries(afUserParameterPolicy.overridable)) {
+      const parameter = declared[name];
+      if (rule.type === 'enum') expect(parameter?.AllowedValues, name).toEqual(rule.values);
+      if (rule.type === 'string') {
+        expect(parameter?.AllowedPattern, name).toBe(`^${rule.pattern}$`);
+        expect(parameter?.MaxLength, name).toBe(rule.maxLength);
+      }
+      if (rule.type === 'integer' || rule.type === 'number') {
+        expect([parameter?.MinValue, parameter?.MaxValue], name).toEqual([rule.min, rule.max]);
+      }
+      expect(String(parameter?.Default), name).toBe(String(rule.default));
+    }
+  });
+
+  it('gives the login address under the output name the create function reads', () => {
+    expect(userCluster.Outputs).toHaveProperty(createEnv.SPOTJOBS_CLUSTERS_LOGIN_OUTPUT ?? 'LoginAddress');
+  });
+});
