@@ -41,7 +41,7 @@ export const spotjobsConfigSchemas: Readonly<Record<string, SpotjobsConfigSchema
   'cluster-trigger': { resourceType: 'AWS::Lambda::Function', load: (env) => loadClusterTriggerConfig(env) },
 };
 
-/** Set by Lambda in every function (reserved: a template may not set them). */
+/** Set by Lambda in every function; all but TZ are reserved (a template may not set them). */
 const lambdaRuntime = (name: string): Record<string, string> => ({
   AWS_REGION: sampleRegion,
   AWS_DEFAULT_REGION: sampleRegion,
@@ -151,7 +151,7 @@ export function checkEnvironment(template: Template): Finding[] {
       const values: Record<string, string> = {};
       for (const [key, value] of Object.entries(environment.variables)) values[key] = samples.text(value);
       for (const key of Object.keys(environment.variables))
-        if (resource.Type === 'AWS::Lambda::Function' && key in environment.runtime)
+        if (resource.Type === 'AWS::Lambda::Function' && key in environment.runtime && key !== 'TZ')
           report(environment.path, `${key} is reserved: Lambda sets it itself`);
       const { env, directlyRead } = recordingEnvironment({ ...environment.runtime, ...values });
       try {

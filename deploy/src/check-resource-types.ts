@@ -127,7 +127,13 @@ function checkValue(
   path: TemplatePath,
   spec: ResourceSpec,
 ): Finding[] {
-  if (intrinsicOf(value) !== undefined) return [];
+  const call = intrinsicOf(value);
+  // Both branches of a condition are written out, so both are checked; other intrinsics are known only at deploy time.
+  if (call?.name === 'Fn::If' && Array.isArray(call.argument)) {
+    const branches: unknown[] = call.argument;
+    return [1, 2].flatMap((i) => checkValue(branches[i], types, [...path, 'Fn::If', i], spec));
+  }
+  if (call !== undefined) return [];
   let best: Finding[] | undefined;
   for (const type of types) {
     const findings = checkOne(value, type, path, spec);

@@ -135,6 +135,27 @@ Resources:
     ]);
   });
 
+  it('checks both branches of a Fn::If', () => {
+    const findings = check(`
+Conditions:
+  C: !Equals [a, a]
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: r
+      Code: { ZipFile: x }
+      VpcConfig: !If [C, { SubnetIds: [a], SecurityGroupIds: [b] }, { SubnetIDs: [a] }]
+      Environment: !If [C, !Ref AWS::NoValue, { Variables: { A: b } }]
+`);
+    expect(findings).toEqual([
+      {
+        path: 'Resources.Fn.Properties.VpcConfig.Fn::If[2].SubnetIDs',
+        message: 'VpcConfig has no property SubnetIDs',
+      },
+    ]);
+  });
+
   it('reports an unknown resource attribute key', () => {
     const findings = check('Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    DeletionPolcy: Retain\n');
     expect(findings).toEqual([
