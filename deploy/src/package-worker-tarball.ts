@@ -63,13 +63,25 @@ export async function compileWorkerVersion(repoRoot: string, signal: AbortSignal
   return version;
 }
 
-/** Every file under `dir` as tar entries below `prefix`, executables 0755 and the rest 0644. */
-async function directoryEntries(dir: string, prefix: string, signal: AbortSignal): Promise<TarEntry[]> {
-  const entries: TarEntry[] = [{ type: 'directory', name: prefix, mode: 0o755 }];
+/**
+ * Every file under `dir` as tar entries below `prefix` (`''`: at the archive's root),
+ * executables 0755 and the rest 0644.
+ *
+ * @example
+ * ```ts
+ * const entries = await directoryTarEntries(join(repoRoot, 'systemd'), 'spotjobs/systemd', signal);
+ * ```
+ */
+export async function directoryTarEntries(
+  dir: string,
+  prefix: string,
+  signal: AbortSignal,
+): Promise<TarEntry[]> {
+  const entries: TarEntry[] = prefix ? [{ type: 'directory', name: prefix, mode: 0o755 }] : [];
   for (const dirent of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, dirent.name);
-    const name = `${prefix}/${dirent.name}`;
-    if (dirent.isDirectory()) entries.push(...(await directoryEntries(path, name, signal)));
+    const name = prefix ? `${prefix}/${dirent.name}` : dirent.name;
+    if (dirent.isDirectory()) entries.push(...(await directoryTarEntries(path, name, signal)));
     else if (dirent.isFile()) {
       const executable = ((await stat(path)).mode & 0o111) !== 0;
       entries.push({
@@ -108,7 +120,7 @@ export async function packageWorkerTarball(
     { type: 'directory', name: root, mode: 0o755 },
     { type: 'file', name: `${root}/VERSION`, data: Buffer.from(`${version}\n`) },
     { type: 'file', name: `${root}/bin/node`, data: node.bytes, mode: 0o755 },
-    ...(await directoryEntries(join(repoRoot, 'systemd'), `${root}/systemd`, signal)),
+    ...(await directoryTarEntries(join(repoRoot, 'systemd'), `${root}/systemd`, signal)),
   ];
   for (const { program, module, entry } of WORKER_PROGRAMS) {
     const { code, map } = await bundleEntry(repoRoot, entry, module, signal);
