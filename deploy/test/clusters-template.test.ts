@@ -39,7 +39,9 @@ function statements(role: string): Statement[] {
   const policies = (props(role).Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[];
   return policies
     .flatMap((p) => p.PolicyDocument.Statement)
-    .map((s) => (typeof s === 'object' && s !== null && 'Fn::If' in s ? ((s as Json)['Fn::If'] as unknown[])[1] : s))
+    .map((s) =>
+      typeof s === 'object' && s !== null && 'Fn::If' in s ? ((s as Json)['Fn::If'] as unknown[])[1] : s,
+    )
     .filter((s): s is Statement => typeof s === 'object' && s !== null && 'Action' in s);
 }
 
@@ -50,7 +52,9 @@ const roles = Object.entries(template.Resources)
 function allStatements(): { role: string; statement: Statement }[] {
   return roles.flatMap((role) => {
     const managed = resource(role).Type === 'AWS::IAM::ManagedPolicy';
-    const list = managed ? ((props(role).PolicyDocument as { Statement: Statement[] }).Statement ?? []) : statements(role);
+    const list = managed
+      ? ((props(role).PolicyDocument as { Statement: Statement[] }).Statement ?? [])
+      : statements(role);
     return list.map((statement) => ({ role, statement }));
   });
 }
@@ -75,7 +79,8 @@ function dependencyGraph(t: Template): Map<string, Set<string>> {
           if (key === 'Ref' && typeof inner === 'string') found.add(inner);
           else if (key === 'Fn::GetAtt') found.add(String(asList(inner)[0]).split('.')[0] ?? '');
           else if (key === 'Fn::Sub')
-            for (const m of String(asList(inner)[0]).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) found.add(m[1] ?? '');
+            for (const m of String(asList(inner)[0]).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g))
+              found.add(m[1] ?? '');
           visit(inner);
         }
     };
@@ -121,7 +126,9 @@ describe('clusters.yaml roles', () => {
     const [pass, ...more] = passRoles('CreateFunctionRole');
     expect(more).toEqual([]);
     expect(pass?.Resource).toEqual({ 'Fn::GetAtt': ['ClusterStackServiceRole', 'Arn'] });
-    expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } });
+    expect(pass?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' },
+    });
     // The delete function needs none: CloudFormation deletes with the role the stack was made with.
     expect(passRoles('DeleteFunctionRole')).toEqual([]);
     // The service role itself passes only the cluster nodes' role, to EC2, and creates no IAM.
@@ -139,22 +146,34 @@ describe('clusters.yaml roles', () => {
   it('limits stack operations to the <prefix>--* namespace, the configured template and role', () => {
     const stackArn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/af--*/*';
     for (const role of ['CreateFunctionRole', 'DeleteFunctionRole'])
-      for (const s of statements(role).filter((x) => asList(x.Action).some((a) => a.startsWith('cloudformation:'))))
+      for (const s of statements(role).filter((x) =>
+        asList(x.Action).some((a) => a.startsWith('cloudformation:')),
+      ))
         expect(samples.text(s.Resource), `${role} ${s.Sid}`).toBe(stackArn);
     const env = environment('CreateFunction');
-    const create = statements('CreateFunctionRole').find((s) => asList(s.Action).includes('cloudformation:CreateStack'));
+    const create = statements('CreateFunctionRole').find((s) =>
+      asList(s.Action).includes('cloudformation:CreateStack'),
+    );
     const condition = create?.Condition as Record<string, Record<string, unknown>>;
-    expect(samples.text(condition.ArnEquals?.['cloudformation:RoleArn'])).toBe(env.SPOTJOBS_CLUSTERS_ROLE_ARN);
-    expect(samples.text(condition.StringEquals?.['cloudformation:TemplateUrl'])).toBe(env.SPOTJOBS_CLUSTERS_TEMPLATE_URL);
+    expect(samples.text(condition.ArnEquals?.['cloudformation:RoleArn'])).toBe(
+      env.SPOTJOBS_CLUSTERS_ROLE_ARN,
+    );
+    expect(samples.text(condition.StringEquals?.['cloudformation:TemplateUrl'])).toBe(
+      env.SPOTJOBS_CLUSTERS_TEMPLATE_URL,
+    );
     expect(env.SPOTJOBS_CLUSTERS_STACK_PREFIX).toBe('af');
-    const remove = statements('DeleteFunctionRole').find((s) => asList(s.Action).includes('cloudformation:DeleteStack'));
+    const remove = statements('DeleteFunctionRole').find((s) =>
+      asList(s.Action).includes('cloudformation:DeleteStack'),
+    );
     expect(remove?.Condition).toEqual({ Null: { 'aws:ResourceTag/spotjobs:owner': 'false' } });
   });
 
   it('gives the functions S3 object rights under home/ only, and the gate only the user.sh files', () => {
     const bucket = environment('CreateFunction').SPOTJOBS_CLUSTERS_BUCKET;
     for (const role of ['CreateFunctionRole', 'DeleteFunctionRole']) {
-      const objectRights = statements(role).filter((s) => asList(s.Action).some((a) => /^s3:(Put|Delete)Object$/.test(a)));
+      const objectRights = statements(role).filter((s) =>
+        asList(s.Action).some((a) => /^s3:(Put|Delete)Object$/.test(a)),
+      );
       expect(objectRights.map((s) => samples.text(s.Resource))).toEqual([`arn:aws:s3:::${bucket}/home/*`]);
     }
     const gate = statements('CreateFunctionRole').find((s) => s.Sid === 'CustomizerGate');
@@ -174,8 +193,16 @@ describe('clusters.yaml requests', () => {
       ),
     }));
     expect(routes).toEqual([
-      { event: 's3:ObjectCreated:*', function: 'CreateFunction', rules: ['prefix=home/', 'suffix=.cf-create'] },
-      { event: 's3:ObjectCreated:*', function: 'DeleteFunction', rules: ['prefix=home/', 'suffix=.cf-delete'] },
+      {
+        event: 's3:ObjectCreated:*',
+        function: 'CreateFunction',
+        rules: ['prefix=home/', 'suffix=.cf-create'],
+      },
+      {
+        event: 's3:ObjectCreated:*',
+        function: 'DeleteFunction',
+        rules: ['prefix=home/', 'suffix=.cf-delete'],
+      },
     ]);
     expect(props('CreateFunction').Handler).toBe('index.createHandler');
     expect(props('DeleteFunction').Handler).toBe('index.deleteHandler');
@@ -200,7 +227,9 @@ describe('clusters.yaml requests', () => {
 
   it('finds a cycle when the functions name the bucket by !Ref (the classic loop this template avoids)', () => {
     const looped = structuredClone(template) as { Resources: Record<string, { Properties: Json }> };
-    const variables = (looped.Resources.CreateFunction?.Properties.Environment as { Variables: Json }).Variables;
+    const create = looped.Resources.CreateFunction;
+    if (!create) throw new Error('clusters.yaml has no CreateFunction');
+    const variables = (create.Properties.Environment as { Variables: Json }).Variables;
     variables.SPOTJOBS_CLUSTERS_BUCKET = { Ref: 'UserBucket' };
     expect(findCycle(dependencyGraph(looped as unknown as Template))).toEqual(
       expect.arrayContaining(['UserBucket', 'CreateFunction']),

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings
 import { describe, expect, it } from 'vitest';
 import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
 
@@ -36,7 +37,8 @@ function referencedNames(value: unknown, found = new Set<string>()): Set<string>
   else if (typeof value === 'object' && value !== null) {
     for (const [key, inner] of Object.entries(value)) {
       if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt') found.add(String(Array.isArray(inner) ? inner[0] : inner).split('.')[0] ?? '');
+      else if (key === 'Fn::GetAtt')
+        found.add(String(Array.isArray(inner) ? inner[0] : inner).split('.')[0] ?? '');
       else if (key === 'Fn::Sub') {
         const text = String(Array.isArray(inner) ? inner[0] : inner);
         for (const m of text.matchAll(/\$\{([A-Za-z0-9:]+)[.}]/g)) found.add(m[1] ?? '');
@@ -88,7 +90,10 @@ describe('fossa.yaml capacity', () => {
     for (const name of namesOfType('AWS::ECS::TaskDefinition')) {
       expect(props(name).RequiresCompatibilities).toEqual(['FARGATE']);
       expect(props(name).NetworkMode).toBe('awsvpc');
-      expect(props(name).RuntimePlatform).toEqual({ CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' });
+      expect(props(name).RuntimePlatform).toEqual({
+        CpuArchitecture: 'X86_64',
+        OperatingSystemFamily: 'LINUX',
+      });
     }
   });
 
@@ -117,7 +122,9 @@ describe('fossa.yaml permissions', () => {
   it('lets the gateway list and describe only its own cluster’s tasks, and only read the table', () => {
     const gateway = statements('GatewayTaskRole');
     for (const statement of gateway.filter((s) => asList(s.Action).some((a) => a.startsWith('ecs:'))))
-      expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['Cluster', 'Arn'] } } });
+      expect(statement.Condition).toEqual({
+        ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['Cluster', 'Arn'] } },
+      });
     const tableActions = gateway.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('dynamodb:'));
     expect(tableActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
@@ -127,7 +134,8 @@ describe('fossa.yaml permissions', () => {
     expect(ingress).toHaveLength(1);
     expect(ingress[0]).toMatchObject({ FromPort: 2345, ToPort: 2345 });
     expect(ingress[0]?.CidrIp).toEqual({ 'Fn::ImportValue': { 'Fn::Sub': '${NetworkStack}-VpcCidr' } });
-    const network = (props('NodeService').NetworkConfiguration as { AwsvpcConfiguration: Json }).AwsvpcConfiguration;
+    const network = (props('NodeService').NetworkConfiguration as { AwsvpcConfiguration: Json })
+      .AwsvpcConfiguration;
     expect(network.AssignPublicIp).toBe('DISABLED');
   });
 });
@@ -147,15 +155,20 @@ describe('fossa.yaml gateway secret', () => {
   });
 
   it('lets the execution role read that one secret and nothing else of Secrets Manager', () => {
-    const reads = statements('ExecutionRole').filter((s) => asList(s.Action).some((a) => a.startsWith('secretsmanager:')));
+    const reads = statements('ExecutionRole').filter((s) =>
+      asList(s.Action).some((a) => a.startsWith('secretsmanager:')),
+    );
     expect(reads).toHaveLength(1);
     expect(reads[0]?.Resource).toEqual({ Ref: 'GatewaySecret' });
   });
 
   it('serves internet-facing gateways over TLS only', () => {
-    const rule = (template as unknown as { Rules: Record<string, { RuleCondition: unknown; Assertions: Json[] }> })
-      .Rules.PublicGatewayNeedsTls;
+    const rule = (
+      template as unknown as { Rules: Record<string, { RuleCondition: unknown; Assertions: Json[] }> }
+    ).Rules.PublicGatewayNeedsTls;
     expect(rule?.RuleCondition).toEqual({ 'Fn::Equals': [{ Ref: 'GatewayScheme' }, 'internet-facing'] });
-    expect(rule?.Assertions[0]?.Assert).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GatewayCertificateArn' }, ''] }] });
+    expect(rule?.Assertions[0]?.Assert).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'GatewayCertificateArn' }, ''] }],
+    });
   });
 });
