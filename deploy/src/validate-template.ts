@@ -1,5 +1,6 @@
 // All template checks in one pass, so the test over deploy/templates and anyone editing a template
 // get one list of findings, each naming its template, path and problem.
+import { checkConventions } from './check-conventions.ts';
 import { checkEnvironment } from './check-environment.ts';
 import { checkLeastPrivilege } from './check-least-privilege.ts';
 import { checkImports, checkOutputDocumentation, checkOutputs } from './check-outputs.ts';
@@ -43,6 +44,7 @@ export function validateTemplate(
     ...checkOutputDocumentation(file, template, context.readme),
     ...checkLeastPrivilege(template),
     ...checkEnvironment(template),
+    ...checkConventions(template),
   ];
   return findings.map((finding) => ({ template: file, ...finding }));
 }
