@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the messages quote CloudFormation Sub placeholders
 // The deploy contract's conventions that are not about references, outputs, IAM or environments:
 // no hard-coded partition, region or account (§9); AMIs from an SSM-resolved image parameter (§9);
 // Lambda on nodejs24.x / x86_64 (§7); log retention from the LogRetentionDays parameter (§5).
