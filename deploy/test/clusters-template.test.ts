@@ -1,4 +1,10 @@
-import { afUserParameterPolicy, loadClusterTriggerConfig, resolveParameters } from '@spotjobs/batch-runner';
+import {
+  afUserParameterPolicy,
+  clusterStackTags,
+  loadClusterTriggerConfig,
+  resolveParameters,
+  stackNameFor,
+} from '@spotjobs/batch-runner';
 import { describe, expect, it } from 'vitest';
 import { TemplateSamples } from '../src/sample-values.ts';
 import { loadTemplate, type Template, type TemplateResource } from '../src/template-file.ts';
@@ -162,6 +168,12 @@ describe('clusters.yaml roles', () => {
       env.SPOTJOBS_CLUSTERS_TEMPLATE_URL,
     );
     expect(env.SPOTJOBS_CLUSTERS_STACK_PREFIX).toBe('af');
+    // The names and tags the create function really uses fall inside those conditions.
+    expect(stackNameFor('af', 'alice', 'demo').startsWith('af--')).toBe(true);
+    expect(Object.keys(clusterStackTags('alice', 'demo')).sort()).toEqual(
+      [...((condition['ForAllValues:StringEquals']?.['aws:TagKeys'] ?? []) as string[])].sort(),
+    );
+    expect(condition.Null).toEqual({ 'aws:RequestTag/spotjobs:owner': 'false' });
     const remove = statements('DeleteFunctionRole').find((s) =>
       asList(s.Action).includes('cloudformation:DeleteStack'),
     );
