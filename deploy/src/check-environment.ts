@@ -105,6 +105,9 @@ const readByRuntime = new Set([
 ]);
 const isReadByRuntime = (name: string) => readByRuntime.has(name) || name.startsWith('AWS_ENDPOINT_URL');
 
+/** The prefixes of the spotjobs programs' own settings. */
+const spotjobsVariable = /^(SPOTJOBS|FOSSA)_/;
+
 /** A secret's value is unknown before deploy: any plausible secret text. */
 const secretSample = 'Sample-Secret-Value-0123456789abcdef';
 
@@ -131,9 +134,20 @@ export function checkEnvironment(template: Template): Finding[] {
   const samples = new TemplateSamples(template);
   for (const [name, resource] of Object.entries(template.Resources)) {
     const schemaName = resource.Metadata?.SpotjobsConfig;
-    if (schemaName === undefined) continue;
     const path = ['Resources', name];
     const report = (at: TemplatePath, message: string) => findings.push({ path: findingPath(at), message });
+    if (schemaName === undefined) {
+      // Settings nobody checks: a spotjobs variable on a resource that does not name its program.
+      const unchecked = passedEnvironments(name, resource, samples, () => {}).flatMap((environment) =>
+        Object.keys(environment.variables).filter((key) => spotjobsVariable.test(key)),
+      );
+      if (unchecked.length > 0)
+        report(
+          [...path, 'Metadata'],
+          `passes ${unchecked.join(', ')} but names no Metadata.SpotjobsConfig, so no loader checks them`,
+        );
+      continue;
+    }
     const schema = typeof schemaName === 'string' ? spotjobsConfigSchemas[schemaName] : undefined;
     if (schema === undefined) {
       report(

@@ -167,6 +167,25 @@ Resources:
     );
   });
 
+  it('reports spotjobs settings on a resource without SpotjobsConfig (nothing would check them)', () => {
+    const findings = check(`
+Resources:
+  Quiet:
+    Type: AWS::Lambda::Function
+    Properties: { Environment: { Variables: { OTHER: x } } }
+  Unchecked:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions: [{ Name: app, Image: x, Environment: [{ Name: FOSSA_QUEUE_URL, Value: x }] }]
+`);
+    expect(findings).toEqual([
+      {
+        path: 'Resources.Unchecked.Metadata',
+        message: 'passes FOSSA_QUEUE_URL but names no Metadata.SpotjobsConfig, so no loader checks them',
+      },
+    ]);
+  });
+
   it('reports an unknown schema and a schema on the wrong resource type', () => {
     const findings = check(`
 Resources:
