@@ -125,6 +125,44 @@ describe('pnpm package', () => {
   );
 });
 
+describe('deploy/src/package-main.ts (pnpm package)', () => {
+  const main = join(repoRoot, 'deploy/src/package-main.ts');
+
+  it(
+    'prints each artifact with its size and sha256, as the manifest records them',
+    async () => {
+      const out = join(work, 'dist-main');
+
+      const { stdout } = await run(process.execPath, [main, '--only', 'lambda', '--out', out], {
+        timeout: PACKAGE_TIMEOUT,
+      });
+
+      const written = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as PackageManifest;
+      expect(written.artifacts.map((a) => a.path)).toEqual(LAMBDA_TARGETS.map((t) => `lambda/${t.name}.zip`));
+      for (const artifact of written.artifacts) {
+        const mib = (artifact.bytes / 1024 / 1024).toFixed(2);
+        expect(stdout).toMatch(new RegExp(`^${artifact.path} +${mib} MiB  sha256:${artifact.sha256}$`, 'm'));
+      }
+      // The same sources as the first build: the same archives.
+      expect(written.artifacts).toEqual(manifest.artifacts.slice(0, LAMBDA_TARGETS.length));
+    },
+    PACKAGE_TIMEOUT,
+  );
+
+  it('refuses an unknown part with exit 2 and the usage', async () => {
+    const failure = await run(process.execPath, [
+      main,
+      '--only',
+      'lambda,bogus',
+      '--out',
+      join(work, 'never'),
+    ]).catch((err: { code: number; stderr: string }) => err);
+
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(/unknown part\(s\): bogus\nusage: /);
+  });
+});
+
 describe('the Lambda archives', () => {
   it.each(LAMBDA_TARGETS.map((t) => [t.name, t] as const))(
     '%s.zip holds index.mjs exporting its handlers, loadable by a fresh Node',
@@ -259,62 +297,86 @@ describe('the host package, extracted', () => {
     await access(join(root, 'usr/lib/systemd/system-sleep/spotjobs'), constants.X_OK);
   }, 60_000);
 
-  it('the API, the daemon and the CLI, all from the package, serve a build end to end', async () => {
-    const data = join(work, 'farm');
-    await mkdir(join(data, 'downloads'), { recursive: true });
-    const apiKey = `package-farm-key-${Math.random().toString(36).slice(2, 10)}`;
-    const farm = {
-      SPOTJOBS_COMPILE_BACKEND: 'local',
-      SPOTJOBS_COMPILE_DATA_DIR: data,
-      SPOTJOBS_COMPILE_CACHE_DIR: join(data, 'binpkgs'),
-      SPOTJOBS_COMPILE_WORK_DIR: join(data, 'builds'),
-      SPOTJOBS_SLEEP_SOCKET: join(data, 'sleep.sock'),
-      SPOTJOBS_COMPILE_HEALTH_PORT: '0',
-      SPOTJOBS_COMPILE_PORT: '0',
-      SPOTJOBS_COMPILE_API_KEYS: apiKey,
-      SPOTJOBS_COMPILE_EXECUTOR: 'process',
-      SPOTJOBS_COMPILE_EMERGE: standinEmerge,
-    };
-    const api = start(join(installed, 'bin/spotjobs-compile-api'), [], farm);
-    const worker = start(join(installed, 'bin/spotjobs-compile-worker'), [], farm);
-    await vi.waitFor(
-      () => {
-        expect(api.child.exitCode, api.stderr()).toBeNull();
-        expect(worker.child.exitCode, worker.stderr()).toBeNull();
-        expect(api.lines.some((l) => l.msg === 'spotjobs-compile-api ready')).toBe(true);
-        expect(worker.lines.some((l) => l.msg === 'spotjobs-compile-worker running')).toBe(true);
-      },
-      { timeout: 60_000, interval: 100 },
-    );
-    const url = String(api.lines.find((l) => l.msg === 'spotjobs-compile-api ready')?.url);
+  /** How each executor runs: host processes with the Portage stand-in, or the test builder image. */
+  const executors = {
+    process: async () => ({ SPOTJOBS_COMPILE_EMERGE: standinEmerge }),
+    // Dockerode, docker-modem and ssh2 (native add-ons left out) bundled: the riskiest part.
+    container: async () => {
+      await run('bash', [join(repoRoot, 'scripts/ensure-docker.sh')], { timeout: 300_000 });
+      const { stdout } = await run(
+        'bash',
+        [join(repoRoot, 'packages/compile-worker/builder-image/build-test-image.sh')],
+        {
+          timeout: 120_000,
+        },
+      );
+      return { SPOTJOBS_COMPILE_BUILDER_IMAGE: stdout.trim() };
+    },
+  } as const;
 
-    const cli = start(
-      join(installed, 'bin/spotjobs-compile'),
-      [
-        'request',
-        'app-misc/hello-2.12',
-        '--use',
-        'nls -test',
-        '--output',
-        join(data, 'downloads'),
-        '--poll-interval',
-        '0.2',
-      ],
-      { SPOTJOBS_COMPILE_URL: url, SPOTJOBS_COMPILE_API_KEY: apiKey },
-    );
-    const [code] = await cli.exited;
+  it.each(Object.keys(executors) as (keyof typeof executors)[])(
+    'the API, the daemon (%s executor) and the CLI, all from the package, serve a build end to end',
+    async (executor) => {
+      const data = join(work, `farm-${executor}`);
+      await mkdir(join(data, 'downloads'), { recursive: true });
+      const apiKey = `package-farm-key-${Math.random().toString(36).slice(2, 10)}`;
+      const farm = {
+        SPOTJOBS_COMPILE_BACKEND: 'local',
+        SPOTJOBS_COMPILE_DATA_DIR: data,
+        SPOTJOBS_COMPILE_CACHE_DIR: join(data, 'binpkgs'),
+        SPOTJOBS_COMPILE_WORK_DIR: join(data, 'builds'),
+        SPOTJOBS_SLEEP_SOCKET: join(data, 'sleep.sock'),
+        SPOTJOBS_COMPILE_HEALTH_PORT: '0',
+        SPOTJOBS_COMPILE_PORT: '0',
+        SPOTJOBS_COMPILE_API_KEYS: apiKey,
+        SPOTJOBS_COMPILE_EXECUTOR: executor,
+        ...(await executors[executor]()),
+      };
+      const api = start(join(installed, 'bin/spotjobs-compile-api'), [], farm);
+      const worker = start(join(installed, 'bin/spotjobs-compile-worker'), [], farm);
+      await vi.waitFor(
+        () => {
+          expect(api.child.exitCode, api.stderr()).toBeNull();
+          expect(worker.child.exitCode, worker.stderr()).toBeNull();
+          expect(api.lines.some((l) => l.msg === 'spotjobs-compile-api ready')).toBe(true);
+          expect(worker.lines.some((l) => l.msg === 'spotjobs-compile-worker running')).toBe(true);
+        },
+        { timeout: 60_000, interval: 100 },
+      );
+      expect(worker.lines.find((l) => l.msg === 'spotjobs-compile-worker running')).toMatchObject({
+        executor,
+      });
+      const url = String(api.lines.find((l) => l.msg === 'spotjobs-compile-api ready')?.url);
 
-    // stdout: the downloaded file; stderr: the progress, ending with the checksum check.
-    const downloaded = join(data, 'downloads', 'hello-2.12.gpkg.tar');
-    expect(code, cli.stderr()).toBe(0);
-    expect(cli.lines.map((l) => l.msg)).toEqual([downloaded]);
-    expect(cli.stderr()).toMatch(/sha256 [0-9a-f]{64} verified/);
-    expect(await readdir(join(data, 'downloads'))).toEqual(['hello-2.12.gpkg.tar']);
-    expect(worker.lines.some((l) => /build ready/.test(String(l.msg)))).toBe(true);
+      const cli = start(
+        join(installed, 'bin/spotjobs-compile'),
+        [
+          'request',
+          'app-misc/hello-2.12',
+          '--use',
+          'nls -test',
+          '--output',
+          join(data, 'downloads'),
+          '--poll-interval',
+          '0.2',
+        ],
+        { SPOTJOBS_COMPILE_URL: url, SPOTJOBS_COMPILE_API_KEY: apiKey },
+      );
+      const [code] = await cli.exited;
 
-    worker.child.kill('SIGTERM');
-    api.child.kill('SIGTERM');
-    expect(await worker.exited).toEqual([0, null]);
-    expect(worker.lines.at(-1)).toMatchObject({ msg: 'spotjobs-compile-worker stopped' });
-  }, 180_000);
+      // stdout: the downloaded file; stderr: the progress, ending with the checksum check.
+      const downloaded = join(data, 'downloads', 'hello-2.12.gpkg.tar');
+      expect(code, cli.stderr()).toBe(0);
+      expect(cli.lines.map((l) => l.msg)).toEqual([downloaded]);
+      expect(cli.stderr()).toMatch(/sha256 [0-9a-f]{64} verified/);
+      expect(await readdir(join(data, 'downloads'))).toEqual(['hello-2.12.gpkg.tar']);
+      expect(worker.lines.some((l) => /build ready/.test(String(l.msg)))).toBe(true);
+
+      worker.child.kill('SIGTERM');
+      api.child.kill('SIGTERM');
+      expect(await worker.exited).toEqual([0, null]);
+      expect(worker.lines.at(-1)).toMatchObject({ msg: 'spotjobs-compile-worker stopped' });
+    },
+    420_000,
+  );
 });
