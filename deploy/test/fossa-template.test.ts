@@ -97,10 +97,21 @@ describe('fossa.yaml capacity', () => {
     }
   });
 
-  it('deregisters gateway targets faster than Fargate Spot’s two-minute notice', () => {
-    const attributes = props('GatewayTargetGroup').TargetGroupAttributes as { Key: string; Value: string }[];
-    const delay = attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds');
-    expect(Number(delay?.Value)).toBeLessThan(120);
+  it('deregisters load-balanced targets faster than Fargate Spot’s two-minute notice', () => {
+    const groups = namesOfType('AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(groups.sort()).toEqual(['GatewayTargetGroup', 'NodeApiTargetGroup']);
+    for (const group of groups) {
+      const attributes = props(group).TargetGroupAttributes as { Key: string; Value: string }[];
+      const delay = attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds');
+      expect(Number(delay?.Value), group).toBeLessThan(120);
+    }
+  });
+
+  it('never exposes the unauthenticated node API outside the VPC', () => {
+    expect(props('NodeApiLoadBalancer').Scheme).toBe('internal');
+    const ingress = props('NodeApiLoadBalancerSecurityGroup').SecurityGroupIngress as Json[];
+    for (const rule of ingress)
+      expect(rule.CidrIp).toEqual({ 'Fn::ImportValue': { 'Fn::Sub': '${NetworkStack}-VpcCidr' } });
   });
 });
 
