@@ -101,7 +101,11 @@ export {
 // The build daemon
 export { type BuildJobOptions, type BuildJobOutcome, buildJob } from './daemon/build-job.ts';
 export { chooseExecutor } from './daemon/choose-executor.ts';
-export { type CompileDaemonOptions, createCompileDaemon } from './daemon/compile-daemon.ts';
+export {
+  COMPILE_MAX_DELIVERIES,
+  type CompileDaemonOptions,
+  createCompileDaemon,
+} from './daemon/compile-daemon.ts';
 export {
   type CompileWorker,
   type CompileWorkerOptions,

@@ -34,7 +34,7 @@ export interface CompileDaemonOptions {
   readonly transferAllowanceMs?: number;
   /** How long `stop()` lets running builds finish before stopping them and releasing. Default 30 s. */
   readonly shutdownGraceMs?: number;
-  /** Deliveries before a message that keeps failing on machine faults is dead-lettered. Default 5. */
+  /** Deliveries before a message that keeps failing on machine faults is dead-lettered. Default `COMPILE_MAX_DELIVERIES`. */
   readonly maxAttempts?: number;
   readonly interruptions?: InterruptionOptions;
   /** Drain on SIGTERM / SIGINT. Default false (the daemon's entry turns it on). */
@@ -42,6 +42,12 @@ export interface CompileDaemonOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
+
+/**
+ * Deliveries of one build message before the daemon dead-letters it with its reason. An SQS
+ * redrive `maxReceiveCount` at or above it leaves that verdict to the daemon.
+ */
+export const COMPILE_MAX_DELIVERIES = 5;
 
 /**
  * The build daemon: a core `Runner` on the build queue whose one job is `buildJob`, plus the
@@ -68,7 +74,7 @@ export function createCompileDaemon(options: CompileDaemonOptions): Promise<Runn
     jobTimeoutMs: options.buildTimeoutMs + (options.transferAllowanceMs ?? 15 * 60_000),
     // The executor stops a container within its stop timeout (10 s) once aborted.
     abortGraceMs: 20_000,
-    maxAttempts: options.maxAttempts ?? 5,
+    maxAttempts: options.maxAttempts ?? COMPILE_MAX_DELIVERIES,
     shutdownGraceMs: options.shutdownGraceMs ?? 30_000,
     // One message per free slot: a build host never takes work it cannot start.
     pollLingerMs: 0,
