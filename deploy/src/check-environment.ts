@@ -11,7 +11,7 @@ import { sampleRegion, TemplateSamples } from './sample-values.ts';
 import { subArgument } from './sub-template.ts';
 import type { Template, TemplateResource } from './template-file.ts';
 import { type Finding, findingPath } from './template-finding.ts';
-import { intrinsicOf, isRecord, type TemplatePath } from './template-intrinsics.ts';
+import { intrinsicOf, isRecord, listedMappings, type TemplatePath } from './template-intrinsics.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -213,21 +213,11 @@ function recordingEnvironment(values: Record<string, string>): { env: Env; direc
 /** ECS/Batch `[{ Name, Value }]` (and ECS `Secrets: [{ Name, ValueFrom }]`) as a record. */
 function namedValues(environment: unknown, secrets: unknown): Record<string, unknown> {
   const variables: Record<string, unknown> = {};
-  for (const entry of entries(environment))
+  for (const entry of listedMappings(environment))
     if (typeof entry.Name === 'string') variables[entry.Name] = entry.Value ?? '';
-  for (const entry of entries(secrets))
+  for (const entry of listedMappings(secrets))
     if (typeof entry.Name === 'string') variables[entry.Name] = secretSample;
   return variables;
-}
-
-/** The `{ Name, … }` entries of a list; a `!If [c, entry, !Ref AWS::NoValue]` item counts with its branches. */
-function entries(list: unknown): Record<string, unknown>[] {
-  return (Array.isArray(list) ? list : []).flatMap((item) => {
-    const call = intrinsicOf(item);
-    const branches =
-      call?.name === 'Fn::If' && Array.isArray(call.argument) ? call.argument.slice(1) : [item];
-    return branches.filter(isRecord).filter((branch) => intrinsicOf(branch) === undefined);
-  });
 }
 
 function passedEnvironments(

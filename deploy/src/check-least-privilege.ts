@@ -6,7 +6,13 @@
 import { parseSubString, subArgument } from './sub-template.ts';
 import type { Template, TemplateResource } from './template-file.ts';
 import { type Finding, findingPath } from './template-finding.ts';
-import { intrinsicOf, isRecord, type TemplatePath, walkValues } from './template-intrinsics.ts';
+import {
+  intrinsicOf,
+  isRecord,
+  listedMappings,
+  type TemplatePath,
+  walkValues,
+} from './template-intrinsics.ts';
 
 /**
  * Actions allowed on `Resource: '*'` because IAM offers no narrower resource for them. Kept short on
@@ -68,40 +74,47 @@ function checkPolicies(template: Template): Finding[] {
   const findings: Finding[] = [];
   walkValues(template.Resources, ['Resources'], (value, path) => {
     if (!isRecord(value) || !Array.isArray(value.Statement)) return;
-    value.Statement.forEach((statement, i) => {
-      if (!isRecord(statement) || statement.Effect !== 'Allow') return;
-      const at = findingPath([...path, 'Statement', i]);
-      const report = (message: string) => findings.push({ path: at, message });
-      if (statement.NotAction !== undefined)
-        report('an Allow statement with NotAction grants nearly everything');
-      if (statement.NotResource !== undefined)
-        report('an Allow statement with NotResource grants nearly everything');
-      const actions = list(statement.Action).filter((a): a is string => typeof a === 'string');
-      for (const action of actions)
-        if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action))
-          report(`Action '${action}' grants every action`);
-      const onEveryResource = list(statement.Resource).includes('*');
-      // Trust policies (sts:AssumeRole with a Principal) have no Resource.
-      if (onEveryResource) {
-        const unscoped = actions.filter((a) => !allowedOnEveryResource.some((allowed) => allowed.test(a)));
-        if (unscoped.length > 0)
-          report(`Resource '*' for ${unscoped.join(', ')}, which can be scoped to resources (name them)`);
-        if (
-          actions.some((a) => a.toLowerCase() === 'ecs:listtasks') &&
-          !hasConditionKey(statement, 'ecs:cluster')
-        )
-          report("ecs:ListTasks on Resource '*' needs an ecs:cluster condition naming the cluster");
-      }
-      const passRole = actions.filter((a) => patternRegex(a).test('iam:PassRole'));
-      if (passRole.length > 0) {
-        if (onEveryResource)
-          report('iam:PassRole on Resource * lets the holder hand any role to any service');
-        if (!hasConditionKey(statement, 'iam:PassedToService'))
-          report('iam:PassRole without an iam:PassedToService condition');
-      }
+    value.Statement.forEach((item, i) => {
+      // A conditional statement is checked in each branch it may deploy.
+      for (const statement of listedMappings([item]))
+        for (const message of statementProblems(statement))
+          findings.push({ path: findingPath([...path, 'Statement', i]), message });
     });
   });
   return findings;
+}
+
+/** What is too broad in one policy statement (Deny statements may be as broad as they like). */
+function statementProblems(statement: Record<string, unknown>): string[] {
+  if (statement.Effect !== 'Allow') return [];
+  const problems: string[] = [];
+  if (statement.NotAction !== undefined)
+    problems.push('an Allow statement with NotAction grants nearly everything');
+  if (statement.NotResource !== undefined)
+    problems.push('an Allow statement with NotResource grants nearly everything');
+  const actions = list(statement.Action).filter((a): a is string => typeof a === 'string');
+  for (const action of actions)
+    if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action))
+      problems.push(`Action '${action}' grants every action`);
+  // Trust policies (sts:AssumeRole with a Principal) have no Resource.
+  const onEveryResource = list(statement.Resource).includes('*');
+  if (onEveryResource) {
+    const unscoped = actions.filter((a) => !allowedOnEveryResource.some((allowed) => allowed.test(a)));
+    if (unscoped.length > 0)
+      problems.push(`Resource '*' for ${unscoped.join(', ')}, which can be scoped to resources (name them)`);
+    if (
+      actions.some((a) => a.toLowerCase() === 'ecs:listtasks') &&
+      !hasConditionKey(statement, 'ecs:cluster')
+    )
+      problems.push("ecs:ListTasks on Resource '*' needs an ecs:cluster condition naming the cluster");
+  }
+  if (actions.some((a) => patternRegex(a).test('iam:PassRole'))) {
+    if (onEveryResource)
+      problems.push('iam:PassRole on Resource * lets the holder hand any role to any service');
+    if (!hasConditionKey(statement, 'iam:PassedToService'))
+      problems.push('iam:PassRole without an iam:PassedToService condition');
+  }
+  return problems;
 }
 
 /** The name a log group reference points at: a LogGroup's logical id, or a normalized literal name. */

@@ -86,3 +86,22 @@ export function walkValues(
   else if (isRecord(value))
     for (const [key, item] of Object.entries(value)) walkValues(item, [...path, key], visit);
 }
+
+/**
+ * The mapping items of a list, an `!If [condition, item, other]` item standing for its mapping
+ * branches (either may be deployed; `!Ref AWS::NoValue` drops out).
+ *
+ * @example
+ * ```ts
+ * listedMappings([{ Name: 'A' }, { 'Fn::If': ['C', { Name: 'B' }, { Ref: 'AWS::NoValue' }] }]);
+ * // [{ Name: 'A' }, { Name: 'B' }]
+ * ```
+ */
+export function listedMappings(list: unknown): Record<string, unknown>[] {
+  return (Array.isArray(list) ? list : []).flatMap((item) => {
+    const call = intrinsicOf(item);
+    const branches =
+      call?.name === 'Fn::If' && Array.isArray(call.argument) ? call.argument.slice(1) : [item];
+    return branches.filter(isRecord).filter((branch) => intrinsicOf(branch) === undefined);
+  });
+}

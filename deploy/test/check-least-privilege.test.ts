@@ -78,6 +78,19 @@ describe('checkLeastPrivilege: IAM', () => {
     ]);
   });
 
+  it('checks both branches of a conditional statement', () => {
+    const findings = check(
+      role(`!If [C, { Effect: Allow, Action: ses:SendEmail, Resource: '*' }, !Ref AWS::NoValue],
+              { Effect: Allow, Action: sqs:SendMessage, Resource: !GetAtt Queue.Arn }`),
+    );
+    expect(findings).toEqual([
+      {
+        path: 'Resources.Role.Properties.Policies[0].PolicyDocument.Statement[0]',
+        message: "Resource '*' for ses:SendEmail, which can be scoped to resources (name them)",
+      },
+    ]);
+  });
+
   it('reports NotAction in an Allow statement', () => {
     const findings = check(role(`{ Effect: Allow, NotAction: iam:*, Resource: !GetAtt Queue.Arn }`));
     expect(findings.map((f) => f.message)).toEqual([
