@@ -5,9 +5,10 @@
 // Choices, and why:
 // - Not minified: stack traces in CloudWatch and the journal stay readable without a map, and
 //   the archives are deflated anyway (minifying saved little once compressed).
-// - External source map without sources (`sourcesContent: false`): maps file:line back to the
-//   repository's files for `node --enable-source-maps` at a fraction of the size; an inline map
-//   would have doubled every bundle and its parse time at cold start.
+// - A linked source map (a file beside the module, named on its last line) without sources
+//   (`sourcesContent: false`): with `node --enable-source-maps` (NODE_OPTIONS) stack traces name
+//   the repository's files and lines, at a fraction of the size; an inline map would have
+//   doubled every bundle and its parse time at cold start.
 // - The banner gives CommonJS dependencies what they expect in an ES module: `require` (ssh2,
 //   pino's CJS modules call it for Node builtins), `__dirname` and `__filename` (ssh2's agent).
 // - Optional native add-ons stay out: ssh2 (under dockerode) loads `cpu-features` and its own
@@ -61,7 +62,7 @@ export async function bundleEntry(
     platform: 'node',
     target: 'node24',
     format: 'esm',
-    sourcemap: 'external',
+    sourcemap: 'linked',
     sourcesContent: false,
     minify: false,
     legalComments: 'eof',

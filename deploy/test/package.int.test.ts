@@ -181,6 +181,22 @@ describe('the Lambda archives', () => {
     60_000,
   );
 
+  it("compile-api.zip's source map points stack traces at the repository's files (--enable-source-maps)", async () => {
+    const dir = join(work, 'lambda-source-map');
+    await unzip(join(outDir, 'lambda', 'compile-api.zip'), dir);
+
+    // Without SPOTJOBS_COMPILE_BACKEND=aws the handler's composition throws, from lambda-entry.ts.
+    const stdout = await nodeScript(
+      'const { handler } = await import(process.env.MODULE_URL);' +
+        'try { await handler({ httpMethod: "GET", path: "/", headers: {}, requestContext: {} }, {}); }' +
+        'catch (err) { console.log(err.stack); }',
+      { MODULE_URL: pathToFileURL(join(dir, 'index.mjs')).href, NODE_OPTIONS: '--enable-source-maps' },
+    );
+
+    expect(stdout).toMatch(/the Lambda needs SPOTJOBS_COMPILE_BACKEND=aws/);
+    expect(stdout).toMatch(/packages\/compile-worker\/src\/aws\/lambda-entry\.ts:\d+:\d+/);
+  }, 60_000);
+
   it('compile-api.zip answers a recorded API Gateway GET /package against SQS, S3 and DynamoDB', async () => {
     const endpoints = inject('emulators');
     const sqs = new SQSClient({ ...awsTestClientConfig, endpoint: endpoints.sqs });
