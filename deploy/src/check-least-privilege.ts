@@ -246,6 +246,21 @@ function checkLogging(template: Template): Finding[] {
             [...path, 'Properties'],
             `stage ${name} must write access logs to a LogGroup this template declares`,
           );
+        // Execution logging makes API Gateway create API-Gateway-Execution-Logs_<api>/<stage> itself,
+        // kept forever, unless the template declares that group.
+        const executionLogging = listedMappings(properties.MethodSettings).some(
+          (setting) => setting.LoggingLevel !== undefined && setting.LoggingLevel !== 'OFF',
+        );
+        const executionGroup = resources.some(
+          ([, r]) =>
+            r.Type === 'AWS::Logs::LogGroup' &&
+            writtenName(r.Properties?.LogGroupName)?.startsWith('API-Gateway-Execution-Logs_') === true,
+        );
+        if (executionLogging && !executionGroup)
+          report(
+            [...path, 'Properties', 'MethodSettings'],
+            `stage ${name} logs execution to an implicit API-Gateway-Execution-Logs_ group: declare it with retention`,
+          );
         break;
       }
     }

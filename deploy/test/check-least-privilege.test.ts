@@ -144,6 +144,10 @@ ${lambda('Named', "\n      FunctionName: !Sub '${AWS::StackName}-api'")}
     Properties:
       RestApiId: a
       AccessLogSetting: { DestinationArn: !GetAtt Shared.Arn, Format: x }
+      MethodSettings: [{ ResourcePath: '/*', HttpMethod: '*', LoggingLevel: ERROR }]
+  ExecutionLogs:
+    Type: AWS::Logs::LogGroup
+    Properties: { LogGroupName: !Sub 'API-Gateway-Execution-Logs_\${Api}/v1', RetentionInDays: 30 }
 `);
     expect(findings).toEqual([]);
   });
@@ -178,6 +182,13 @@ ${lambda('Fn')}
   Stage:
     Type: AWS::ApiGateway::Stage
     Properties: { RestApiId: a }
+  Traced:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: a
+      StageName: v1
+      AccessLogSetting: { DestinationArn: !GetAtt Fn.Arn }
+      MethodSettings: [{ ResourcePath: '/*', HttpMethod: '*', LoggingLevel: INFO }]
 `);
     expect(findings.map((f) => f.path)).toEqual([
       'Resources.Fn',
@@ -185,6 +196,8 @@ ${lambda('Fn')}
       'Resources.Task.Properties.ContainerDefinitions[1].LogConfiguration',
       'Resources.Job.Properties.ContainerProperties.LogConfiguration',
       'Resources.Stage.Properties',
+      'Resources.Traced.Properties',
+      'Resources.Traced.Properties.MethodSettings',
     ]);
   });
 });
