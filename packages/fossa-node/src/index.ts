@@ -23,6 +23,7 @@ export {
   type DatasetUriOptions,
   datasetFormats,
   parseDatasetUri,
+  s3BucketNameProblem,
 } from './datasets/dataset-uri.ts';
 export { DatasetWriter, type WriteSummary } from './datasets/dataset-writer.ts';
 export { jsonErrorPosition } from './datasets/json-error-position.ts';
@@ -62,6 +63,7 @@ export {
 } from './distribution/task-records.ts';
 export { defaultHistoryLimit, type ParentProgress, TaskStore } from './distribution/task-store.ts';
 export * from './errors.ts';
+export { DatasetCopyEtl } from './examples/dataset-copy-etl.ts';
 export { exampleModelRegistry, exampleModels } from './examples/example-models.ts';
 export { HalfSecondEtl } from './examples/half-second-etl.ts';
 export { LongRunningEtl } from './examples/long-running-etl.ts';
@@ -135,6 +137,12 @@ export {
 export { checkTaskSpec, type TaskSpec, type TaskSpecInput, TaskSpecLimits } from './model/task-spec.ts';
 export { isJsonObject, toWireJson, toWireObject } from './model/wire-json.ts';
 // The node: HTTP API, capacity, the daemon
+export {
+  ECS_METADATA_TIMEOUT_MS,
+  type EcsTaskIdentity,
+  parseEcsTaskIdentity,
+  readEcsTaskIdentity,
+} from './node/ecs-task-identity.ts';
 export {
   acceptedExamples,
   type FossaDaemon,

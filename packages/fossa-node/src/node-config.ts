@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { ValidationError } from '@spotjobs/core';
 import { z } from 'zod';
+import { s3BucketNameProblem } from './datasets/dataset-uri.ts';
 
 // The only reader of process.env for the node daemon: every setting is parsed and checked here,
 // once, into a frozen object; everything else takes its settings as arguments.
@@ -23,6 +24,26 @@ const queueUrl = optionalText.pipe(
     .optional(),
 );
 const NODE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bucketList = optionalText.transform((v, ctx) => {
+  const buckets = [
+    ...new Set(
+      (v ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    ),
+  ];
+  for (const bucket of buckets) {
+    const problem = s3BucketNameProblem(bucket);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }
+  return buckets;
+});
 
 const envSchema = z.object({
   FOSSA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -40,6 +61,16 @@ const envSchema = z.object({
   FOSSA_CPU_TASK_RATIO: z.coerce.number().positive().max(256).default(2),
   FOSSA_ACCEPTED_MODEL_CLASSES: optionalText,
   FOSSA_DATA_DIR: optionalText,
+  FOSSA_DATASET_BUCKETS: bucketList,
+  FOSSA_DATASET_ROOT: optionalText,
+  FOSSA_S3_FORCE_PATH_STYLE: flag(false),
+  // Set by ECS in every container of a task (metadata endpoint version 4).
+  ECS_CONTAINER_METADATA_URI_V4: optionalText.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http URL')
+      .optional(),
+  ),
   FOSSA_QUEUE_URL: queueUrl,
   FOSSA_DEAD_LETTER_QUEUE_URL: queueUrl,
   FOSSA_TABLE_NAME: optionalText.pipe(
@@ -81,14 +112,27 @@ export interface NodeConfig {
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly host: string;
   readonly port: number;
-  /** `host:port` in the heartbeat; default `<hostname>:<port>`. */
+  /** `host:port` in the heartbeat; default `<hostname>:<port>` (on ECS: the task's, see `ecsTaskMetadataUri`). */
   readonly advertiseAddress: string | undefined;
+  /** `FOSSA_NODE_ID`, else `<hostname>-<pid>` (on ECS: the task id, see `ecsTaskMetadataUri`). */
   readonly nodeId: string;
+  /**
+   * ECS's task metadata endpoint (`ECS_CONTAINER_METADATA_URI_V4`), when neither
+   * `FOSSA_NODE_ID` nor `FOSSA_ADVERTISE_ADDRESS` is given: the daemon then takes the node id
+   * and address from the task, so the gateway matches the heartbeat with the ECS listing.
+   */
+  readonly ecsTaskMetadataUri: string | undefined;
   /** CPUs × ratio, rounded up (Fossa's `max_concurrent_tasks`). */
   readonly capacity: number;
   /** Class names to accept out of the built-in ones; undefined: all of them. */
   readonly acceptedModelClasses: readonly string[] | undefined;
   readonly backend: NodeBackendConfig;
+  /** S3 buckets models may read and write through `s3://bucket/key`; empty: none. */
+  readonly datasetBuckets: readonly string[];
+  /** Local dataset paths must lie inside this directory; undefined: anywhere, relative to the working directory. */
+  readonly datasetRoot: string | undefined;
+  /** Path-style S3 requests (emulators); region, credentials and endpoint come from the SDK's variables. */
+  readonly s3ForcePathStyle: boolean;
   readonly visibilitySeconds: number;
   readonly subtaskTimeoutMs: number;
   readonly parentLeaseMs: number;
@@ -150,6 +194,10 @@ export function loadNodeConfig(
     host: e.FOSSA_HTTP_HOST,
     port: e.FOSSA_HTTP_PORT,
     advertiseAddress: e.FOSSA_ADVERTISE_ADDRESS,
+    ecsTaskMetadataUri:
+      e.FOSSA_NODE_ID === undefined && e.FOSSA_ADVERTISE_ADDRESS === undefined
+        ? e.ECS_CONTAINER_METADATA_URI_V4
+        : undefined,
     nodeId:
       e.FOSSA_NODE_ID ??
       `${hostname()
@@ -158,6 +206,9 @@ export function loadNodeConfig(
     capacity: Math.max(1, Math.ceil(cpus * e.FOSSA_CPU_TASK_RATIO)),
     acceptedModelClasses: accepted && Object.freeze(accepted),
     backend: Object.freeze(backend),
+    datasetBuckets: Object.freeze(e.FOSSA_DATASET_BUCKETS),
+    datasetRoot: e.FOSSA_DATASET_ROOT,
+    s3ForcePathStyle: e.FOSSA_S3_FORCE_PATH_STYLE,
     visibilitySeconds: e.FOSSA_VISIBILITY_SECONDS,
     subtaskTimeoutMs: e.FOSSA_SUBTASK_TIMEOUT_SECONDS * 1000,
     parentLeaseMs: e.FOSSA_PARENT_LEASE_SECONDS * 1000,

@@ -33,8 +33,9 @@ describe('ModelRegistry', () => {
     }
   });
 
-  it('accepts the seven example models of Fossa’s integration tests under their class names', () => {
+  it('accepts the seven example models of Fossa’s integration tests and DatasetCopyEtl under their class names', () => {
     expect(exampleModelRegistry().names()).toEqual([
+      'DatasetCopyEtl',
       'HalfSecondEtl',
       'LongRunningEtl',
       'NothingEtl',

@@ -18,6 +18,43 @@ describe('loadNodeConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('reads the dataset buckets and root, refusing bad bucket names; none by default', () => {
+    expect(loadNodeConfig({}, 1)).toMatchObject({
+      datasetBuckets: [],
+      datasetRoot: undefined,
+      s3ForcePathStyle: false,
+    });
+    const config = loadNodeConfig(
+      {
+        FOSSA_DATASET_BUCKETS: ' lake , fossa-data-1,lake,',
+        FOSSA_DATASET_ROOT: '/srv/data',
+        FOSSA_S3_FORCE_PATH_STYLE: 'true',
+      },
+      1,
+    );
+    expect(config).toMatchObject({
+      datasetBuckets: ['lake', 'fossa-data-1'],
+      datasetRoot: '/srv/data',
+      s3ForcePathStyle: true,
+    });
+    expect(() => loadNodeConfig({ FOSSA_DATASET_BUCKETS: 'lake,Bad_Bucket,10.0.0.1' }, 1)).toThrow(
+      /FOSSA_DATASET_BUCKETS: "Bad_Bucket" is not a valid S3 bucket name.*"10\.0\.0\.1" is not a valid S3 bucket name/,
+    );
+  });
+
+  it('asks ECS for the identity only when neither the node id nor the address is given', () => {
+    const uri = 'http://169.254.170.2/v4/0f1e2d3c-container';
+    expect(loadNodeConfig({ ECS_CONTAINER_METADATA_URI_V4: uri }, 1).ecsTaskMetadataUri).toBe(uri);
+    expect(loadNodeConfig({}, 1).ecsTaskMetadataUri).toBeUndefined();
+    expect(
+      loadNodeConfig({ ECS_CONTAINER_METADATA_URI_V4: uri, FOSSA_NODE_ID: 'n1' }, 1).ecsTaskMetadataUri,
+    ).toBeUndefined();
+    expect(
+      loadNodeConfig({ ECS_CONTAINER_METADATA_URI_V4: uri, FOSSA_ADVERTISE_ADDRESS: '10.0.0.5:2345' }, 1)
+        .ecsTaskMetadataUri,
+    ).toBeUndefined();
+  });
+
   it('rounds CPUs × ratio up, never below one', () => {
     expect(loadNodeConfig({ FOSSA_CPU_TASK_RATIO: '1.5' }, 2).capacity).toBe(3);
     expect(loadNodeConfig({ FOSSA_CPU_TASK_RATIO: '0.1' }, 1).capacity).toBe(1);

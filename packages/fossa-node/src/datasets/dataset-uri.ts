@@ -44,6 +44,20 @@ const EXTENSION_FORMAT: Readonly<Record<string, DatasetFormat>> = {
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IP_ADDRESS = /^\d+\.\d+\.\d+\.\d+$/;
 
+/**
+ * Why `name` is not a valid S3 bucket name, or `undefined` when it is.
+ *
+ * @example
+ * ```ts
+ * s3BucketNameProblem('Lake'); // '"Lake" is not a valid S3 bucket name'
+ * ```
+ */
+export function s3BucketNameProblem(name: string): string | undefined {
+  return BUCKET.test(name) && !name.includes('..') && !IP_ADDRESS.test(name)
+    ? undefined
+    : `${JSON.stringify(name)} is not a valid S3 bucket name`;
+}
+
 function isFormat(value: string): value is DatasetFormat {
   return (datasetFormats as readonly string[]).includes(value);
 }
@@ -121,9 +135,8 @@ function s3Location(rest: string, problems: string[]): { bucket: string; key: st
   const slash = rest.indexOf('/');
   const bucket = slash < 0 ? rest : rest.slice(0, slash);
   const key = slash < 0 ? '' : rest.slice(slash + 1);
-  if (!BUCKET.test(bucket) || bucket.includes('..') || IP_ADDRESS.test(bucket)) {
-    problems.push(`${JSON.stringify(bucket)} is not a valid S3 bucket name`);
-  }
+  const bucketProblem = s3BucketNameProblem(bucket);
+  if (bucketProblem) problems.push(bucketProblem);
   const keyProblem = blobKeyProblem(key);
   if (keyProblem) problems.push(`the object key is invalid: ${keyProblem}`);
   return { bucket, key };

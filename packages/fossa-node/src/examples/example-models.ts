@@ -1,4 +1,5 @@
 import { type ModelClass, ModelRegistry } from '../model/model-registry.ts';
+import { DatasetCopyEtl } from './dataset-copy-etl.ts';
 import { HalfSecondEtl } from './half-second-etl.ts';
 import { LongRunningEtl } from './long-running-etl.ts';
 import { NothingEtl } from './nothing-etl.ts';
@@ -7,7 +8,7 @@ import { PartitionedExampleEtl } from './partitioned-example-etl.ts';
 import { SecondTimeLucky } from './second-time-lucky.ts';
 import { StaggeredEtl } from './staggered-etl.ts';
 
-/** The models of Fossa's own integration tests (`examples/example_etl.py`). */
+/** The models of Fossa's own integration tests (`examples/example_etl.py`), and `DatasetCopyEtl`. */
 export const exampleModels: readonly ModelClass[] = [
   NothingEtl,
   PartitionedExampleEtl,
@@ -16,6 +17,7 @@ export const exampleModels: readonly ModelClass[] = [
   SecondTimeLucky,
   HalfSecondEtl,
   StaggeredEtl,
+  DatasetCopyEtl,
 ];
 
 /**
@@ -25,7 +27,7 @@ export const exampleModels: readonly ModelClass[] = [
  * @example
  * ```ts
  * const registry = exampleModelRegistry();
- * registry.names(); // ['HalfSecondEtl', 'LongRunningEtl', 'NothingEtl', ...]
+ * registry.names(); // ['DatasetCopyEtl', 'HalfSecondEtl', 'LongRunningEtl', 'NothingEtl', ...]
  * ```
  */
 export function exampleModelRegistry(): ModelRegistry {

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  type BlobStore,
   instrumentRunner,
   type Logger,
   MetricsRegistry,
@@ -11,12 +13,14 @@ import {
   type Table,
   ValidationError,
 } from '@spotjobs/core';
-import { DynamoTable, SqsQueue } from '@spotjobs/core/aws';
+import { DynamoTable, S3BlobStore, SqsQueue } from '@spotjobs/core/aws';
 import { openLocalStore } from '@spotjobs/core/local';
+import type { DatasetIoOptions } from '../datasets/dataset-io.ts';
 import { exampleModelRegistry } from '../examples/example-models.ts';
 import { ModelRegistry } from '../model/model-registry.ts';
 import type { NodeConfig } from '../node-config.ts';
 import { createNodePages } from '../web/node-pages.ts';
+import { type EcsTaskIdentity, readEcsTaskIdentity } from './ecs-task-identity.ts';
 import { FossaNode } from './fossa-node.ts';
 import { type ExtraRequestHandler, startNodeServer } from './node-server.ts';
 import { TableReadModel } from './table-read-model.ts';
@@ -60,14 +64,17 @@ export async function startFossaDaemon(
 ): Promise<FossaDaemon> {
   const { logger } = deps;
   const registry = deps.registry ?? acceptedExamples(config.acceptedModelClasses);
+  const identity = await ecsIdentity(config, logger);
+  const datasets = openDatasetIo(config);
   const backend = await openBackend(config);
   const node = await FossaNode.create({
-    nodeId: config.nodeId,
+    nodeId: identity?.taskId ?? config.nodeId,
     queue: backend.queue,
     table: backend.table,
     registry,
     capacity: config.capacity,
     logger,
+    datasets: datasets.io,
     visibilityTimeoutSeconds: config.visibilitySeconds,
     subtaskTimeoutMs: config.subtaskTimeoutMs,
     parentLeaseMs: config.parentLeaseMs,
@@ -83,7 +90,7 @@ export async function startFossaDaemon(
     deps.extra ??
     createNodePages(new TableReadModel(node.store), { nodeId: node.nodeId, logger, signal: pages.signal });
   const server = await startNodeServer({ node, host: config.host, port: config.port, extra, logger });
-  node.address = config.advertiseAddress ?? `${hostname()}:${server.port}`;
+  node.address = config.advertiseAddress ?? `${identity?.privateIpv4Address ?? hostname()}:${server.port}`;
   const metrics = new MetricsRegistry();
   instrumentRunner(node.runner, metrics, { queue: backend.queue.name });
   const health =
@@ -102,7 +109,9 @@ export async function startFossaDaemon(
       url: server.url,
       healthUrl: health?.url,
       capacity: node.capacity,
+      address: node.address,
       backend: config.backend.kind,
+      datasetBuckets: config.datasetBuckets,
     },
     'fossa node ready',
   );
@@ -114,6 +123,7 @@ export async function startFossaDaemon(
       await server.close();
       await health?.close();
       await backend.close();
+      datasets.close();
     }
   })();
   return { node, url: server.url, done };
@@ -137,6 +147,40 @@ export function acceptedExamples(names: readonly string[] | undefined): ModelReg
     ]);
   }
   return ModelRegistry.of(names.map((name) => all.resolve(name)));
+}
+
+/**
+ * On ECS (and without an explicit node id or address), the task's id and private IP, so the
+ * gateway matches this node's heartbeat with its ECS listing. Unreadable metadata is a warning:
+ * the node runs with the default identity.
+ */
+async function ecsIdentity(config: NodeConfig, logger: Logger): Promise<EcsTaskIdentity | undefined> {
+  if (config.ecsTaskMetadataUri === undefined) return undefined;
+  try {
+    const identity = await readEcsTaskIdentity(config.ecsTaskMetadataUri, new AbortController().signal);
+    logger.info({ ...identity }, 'node identity from ECS task metadata');
+    return identity;
+  } catch (err) {
+    logger.warn({ err }, 'cannot read ECS task metadata; using the default node id and address');
+    return undefined;
+  }
+}
+
+/**
+ * What models' datasets may reach: one `S3BlobStore` per listed bucket over one shared client
+ * (region, credentials and endpoint from the SDK's own variables), and the local root.
+ */
+function openDatasetIo(config: NodeConfig): { readonly io: DatasetIoOptions; close(): void } {
+  const io: DatasetIoOptions = { ...(config.datasetRoot !== undefined && { localRoot: config.datasetRoot }) };
+  if (config.datasetBuckets.length === 0) return { io, close() {} };
+  const client = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  const stores = new Map<string, BlobStore>(
+    config.datasetBuckets.map((bucket) => [bucket, new S3BlobStore({ client, bucket })]),
+  );
+  return {
+    io: { ...io, bucketStore: (bucket) => stores.get(bucket) },
+    close: () => client.destroy(),
+  };
 }
 
 async function openBackend(
