@@ -1,6 +1,7 @@
 // All template checks in one pass, so the test over deploy/templates and anyone editing a template
 // get one list of findings, each naming its template, path and problem.
 import { checkConventions } from './check-conventions.ts';
+import { checkDependencyCycles } from './check-dependency-cycles.ts';
 import { checkEnvironment } from './check-environment.ts';
 import { checkLeastPrivilege } from './check-least-privilege.ts';
 import { checkImports, checkOutputDocumentation, checkOutputs } from './check-outputs.ts';
@@ -39,6 +40,7 @@ export function validateTemplate(
   const findings: Finding[] = [
     ...checkResourceTypes(template, context.spec),
     ...checkReferences(template),
+    ...checkDependencyCycles(template),
     ...checkOutputs(template),
     ...checkImports(template, context.network),
     ...checkOutputDocumentation(file, template, context.readme),

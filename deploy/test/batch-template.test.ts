@@ -1,5 +1,6 @@
 import { RunnerExitCodes } from '@spotjobs/batch-runner';
 import { describe, expect, it } from 'vitest';
+import { findCycle, resourceDependencies } from '../src/check-dependency-cycles.ts';
 import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
 
 // What batch.yaml must hold beyond the generic checks (spec, references, parameters, environment
@@ -248,42 +249,7 @@ describe('batch.yaml bucket and trigger', () => {
   });
 
   it('has no circular dependency between resources', () => {
-    const names = new Set(Object.keys(template.Resources));
-    const dependencies = new Map<string, Set<string>>();
-    for (const [name, r] of Object.entries(template.Resources)) {
-      const found = new Set<string>(asList(r.DependsOn ?? []).map(String));
-      const visit = (value: unknown): void => {
-        if (Array.isArray(value)) value.forEach(visit);
-        else if (typeof value === 'object' && value !== null) {
-          for (const [key, inner] of Object.entries(value)) {
-            if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-            else if (key === 'Fn::GetAtt') found.add(String(asList(inner)[0]).split('.')[0] ?? '');
-            else if (key === 'Fn::Sub') {
-              const text = String(asList(inner)[0]);
-              for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) found.add(m[1] ?? '');
-            }
-            visit(inner);
-          }
-        }
-      };
-      visit(r.Properties);
-      dependencies.set(name, new Set([...found].filter((d) => names.has(d))));
-    }
-    const state = new Map<string, 'open' | 'done'>();
-    const cycle: string[] = [];
-    const walk = (name: string, path: string[]): boolean => {
-      if (state.get(name) === 'done') return false;
-      if (state.get(name) === 'open') {
-        cycle.push(...path.slice(path.indexOf(name)), name);
-        return true;
-      }
-      state.set(name, 'open');
-      for (const next of dependencies.get(name) ?? []) if (walk(next, [...path, name])) return true;
-      state.set(name, 'done');
-      return false;
-    };
-    for (const name of names) if (walk(name, [])) break;
-    expect(cycle).toEqual([]);
+    expect(findCycle(resourceDependencies(template))).toEqual([]);
   });
 
   it('keeps the bucket private, TLS-only, and cleans up unfinished uploads', () => {

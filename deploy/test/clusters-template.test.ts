@@ -6,6 +6,7 @@ import {
   stackNameFor,
 } from '@spotjobs/batch-runner';
 import { describe, expect, it } from 'vitest';
+import { findCycle, resourceDependencies } from '../src/check-dependency-cycles.ts';
 import { TemplateSamples } from '../src/sample-values.ts';
 import { loadTemplate, type Template, type TemplateResource } from '../src/template-file.ts';
 
@@ -70,51 +71,6 @@ const passRoles = (role: string) => statements(role).filter((s) => asList(s.Acti
 function environment(fn: string): Record<string, string> {
   const variables = (props(fn).Environment as { Variables: Json }).Variables;
   return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, samples.text(value)]));
-}
-
-/** Resource → resources it depends on (Ref, GetAtt, ${...} in Sub, DependsOn). */
-function dependencyGraph(t: Template): Map<string, Set<string>> {
-  const names = new Set(Object.keys(t.Resources));
-  const graph = new Map<string, Set<string>>();
-  for (const [name, r] of Object.entries(t.Resources)) {
-    const found = new Set<string>(asList(r.DependsOn ?? []).map(String));
-    const visit = (value: unknown): void => {
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (typeof value === 'object' && value !== null)
-        for (const [key, inner] of Object.entries(value)) {
-          if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-          else if (key === 'Fn::GetAtt') found.add(String(asList(inner)[0]).split('.')[0] ?? '');
-          else if (key === 'Fn::Sub')
-            for (const m of String(asList(inner)[0]).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g))
-              found.add(m[1] ?? '');
-          visit(inner);
-        }
-    };
-    visit(r.Properties);
-    graph.set(name, new Set([...found].filter((d) => names.has(d))));
-  }
-  return graph;
-}
-
-/** One dependency cycle as a path (first node repeated at the end), or [] when there is none. */
-function findCycle(graph: Map<string, Set<string>>): string[] {
-  const state = new Map<string, 'open' | 'done'>();
-  const walk = (name: string, path: string[]): string[] => {
-    if (state.get(name) === 'done') return [];
-    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name];
-    state.set(name, 'open');
-    for (const next of graph.get(name) ?? []) {
-      const cycle = walk(next, [...path, name]);
-      if (cycle.length > 0) return cycle;
-    }
-    state.set(name, 'done');
-    return [];
-  };
-  for (const name of graph.keys()) {
-    const cycle = walk(name, []);
-    if (cycle.length > 0) return cycle;
-  }
-  return [];
 }
 
 describe('clusters.yaml roles', () => {
@@ -233,8 +189,8 @@ describe('clusters.yaml requests', () => {
   });
 
   it('has no circular dependency between the bucket, its notifications, the permissions and the functions', () => {
-    expect(findCycle(dependencyGraph(template))).toEqual([]);
-    expect(findCycle(dependencyGraph(userCluster))).toEqual([]);
+    expect(findCycle(resourceDependencies(template))).toEqual([]);
+    expect(findCycle(resourceDependencies(userCluster))).toEqual([]);
   });
 
   it('finds a cycle when the functions name the bucket by !Ref (the classic loop this template avoids)', () => {
@@ -243,7 +199,7 @@ describe('clusters.yaml requests', () => {
     if (!create) throw new Error('clusters.yaml has no CreateFunction');
     const variables = (create.Properties.Environment as { Variables: Json }).Variables;
     variables.SPOTJOBS_CLUSTERS_BUCKET = { Ref: 'UserBucket' };
-    expect(findCycle(dependencyGraph(looped as unknown as Template))).toEqual(
+    expect(findCycle(resourceDependencies(looped as unknown as Template))).toEqual(
       expect.arrayContaining(['UserBucket', 'CreateFunction']),
     );
   });
