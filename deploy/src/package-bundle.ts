@@ -17,8 +17,9 @@
 //   throws at run time and ssh2's fallback takes over.
 // - write: false and a fixed virtual output path: esbuild's source map paths are relative to
 //   the output file, so building into another directory must not change a byte.
+import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 
 /** A bundled entry point: the module and its source map. */
 export interface Bundle {
@@ -35,6 +36,22 @@ const BANNER = [
   'const __filename = import.meta.filename;',
   'const __dirname = import.meta.dirname;',
 ].join('\n');
+
+/**
+ * The imports a bundle leaves to be resolved at run time that nothing will resolve: anything
+ * but Node's builtins and the optional native add-ons (whose absence is handled). A bundle is
+ * deployed alone, so each of these would fail when reached.
+ *
+ * @example
+ * ```ts
+ * unresolvedImports([{ path: 'node:fs', kind: 'import-statement', external: true }, { path: 'pino', kind: 'require-call', external: true }]);
+ * // ['pino']
+ * ```
+ */
+export function unresolvedImports(imports: Metafile['outputs'][string]['imports']): string[] {
+  const optional = (path: string) => path === 'cpu-features' || path.endsWith('.node');
+  return imports.filter((i) => i.external && !isBuiltin(i.path) && !optional(i.path)).map((i) => i.path);
+}
 
 /**
  * Bundles `entry` (a path inside `repoRoot`) as the module `fileName` (e.g. `index.mjs`); the
@@ -69,6 +86,7 @@ export async function bundleEntry(
     banner: { js: BANNER },
     external: [...OPTIONAL_NATIVE_MODULES],
     write: false,
+    metafile: true,
     logLevel: 'silent',
   });
   signal.throwIfAborted();
@@ -76,6 +94,13 @@ export async function bundleEntry(
     const text = result.warnings.map((w) => `${w.location?.file ?? entry}: ${w.text}`).join('\n  ');
     throw new Error(`bundling ${entry} gave warnings (each may be a run-time failure):\n  ${text}`);
   }
+  const output = result.metafile.outputs[relative(repoRoot, outfile)];
+  if (!output) throw new Error(`esbuild's metafile does not describe the bundle of ${entry}`);
+  const left = unresolvedImports(output.imports);
+  if (left.length > 0)
+    throw new Error(
+      `the bundle of ${entry} would load these at run time, where they are absent: ${left.join(', ')}`,
+    );
   const code = result.outputFiles.find((f) => f.path === outfile);
   const map = result.outputFiles.find((f) => f.path === `${outfile}.map`);
   if (!code || !map)

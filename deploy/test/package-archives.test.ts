@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unresolvedImports } from '../src/package-bundle.ts';
 import { launcherScript } from '../src/package-launcher.ts';
 import { unshippableNodeReason } from '../src/package-node-runtime.ts';
 import { FIXED_MTIME, orderTarEntries, type TarEntry, writeTarGz } from '../src/package-tarball.ts';
@@ -240,5 +241,21 @@ describe('unshippableNodeReason', () => {
     [{ platform: 'darwin' }, /this is v24.21.0 on darwin-x64 \(\/opt\/node\/bin\/node\)/],
   ])('refuses %o, saying why', (change, reason) => {
     expect(unshippableNodeReason({ ...base, ...change })).toMatch(reason);
+  });
+});
+
+describe('unresolvedImports', () => {
+  it("names what a bundle would load at run time, apart from Node's builtins and the optional add-ons", () => {
+    const imports = [
+      { path: 'node:fs', kind: 'import-statement', external: true },
+      { path: 'worker_threads', kind: 'require-call', external: true },
+      { path: 'cpu-features', kind: 'require-call', external: true },
+      { path: './crypto/build/Release/sshcrypto.node', kind: 'require-call', external: true },
+      { path: 'pino-pretty', kind: 'require-call', external: true },
+      { path: '@aws-sdk/client-sso', kind: 'dynamic-import', external: true },
+      { path: 'packages/core/src/index.ts', kind: 'import-statement' },
+    ] as const;
+
+    expect(unresolvedImports([...imports])).toEqual(['pino-pretty', '@aws-sdk/client-sso']);
   });
 });
