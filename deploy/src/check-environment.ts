@@ -12,6 +12,7 @@ import { subArgument } from './sub-template.ts';
 import type { Template, TemplateResource } from './template-file.ts';
 import { type Finding, findingPath } from './template-finding.ts';
 import { intrinsicOf, isRecord, listedMappings, type TemplatePath } from './template-intrinsics.ts';
+import { userDataEnvFile } from './user-data-env-file.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -335,25 +336,14 @@ function launchTemplateEnvironment(
     report(userDataPath, 'UserData must be Fn::Base64 of a Fn::Sub script (contract §4)');
     return [];
   }
-  const lines = script.text.split('\n');
-  const start = lines.findIndex((line) => /<<\s*'SPOTJOBS_ENV'\s*$/.test(line));
-  const end = lines.findIndex((line, i) => i > start && line.trim() === 'SPOTJOBS_ENV');
-  if (start < 0 || end < 0) {
+  const file = userDataEnvFile(script.text);
+  if (file === undefined) {
     report(userDataPath, "user data writes no env file: no <<'SPOTJOBS_ENV' … SPOTJOBS_ENV heredoc");
     return [];
   }
-  const variables: Record<string, unknown> = {};
-  for (const line of lines.slice(start + 1, end)) {
-    const text = line.trim();
-    if (text === '' || text.startsWith('#')) continue;
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(text);
-    if (match?.[1] === undefined) {
-      report(userDataPath, `env file line is not KEY=value: ${text}`);
-      continue;
-    }
-    // systemd's EnvironmentFile drops one pair of surrounding quotes.
-    const value = (match[2] ?? '').replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
-    variables[match[1]] = { 'Fn::Sub': [value, script.variables] };
-  }
+  for (const line of file.badLines) report(userDataPath, `env file line is not KEY=value: ${line}`);
+  const variables = Object.fromEntries(
+    Object.entries(file.variables).map(([key, value]) => [key, { 'Fn::Sub': [value, script.variables] }]),
+  );
   return [{ path: userDataPath, variables, runtime: {} }];
 }

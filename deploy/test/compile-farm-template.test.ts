@@ -8,6 +8,7 @@ import { TemplateSamples } from '../src/sample-values.ts';
 import { subArgument } from '../src/sub-template.ts';
 import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
 import { intrinsicOf, isRecord } from '../src/template-intrinsics.ts';
+import { userDataEnvFile } from '../src/user-data-env-file.ts';
 
 const template = loadTemplate(new URL('../templates/compile-farm.yaml', import.meta.url));
 const samples = new TemplateSamples(template);
@@ -37,17 +38,9 @@ function userDataScript(): string {
 
 /** The env file's lines `KEY=value` from the SPOTJOBS_ENV heredoc (values still `${…}` text). */
 function envFileLines(script: string): Record<string, string> {
-  const lines = script.split('\n');
-  const start = lines.findIndex((line) => line.endsWith("<<'SPOTJOBS_ENV'"));
-  const end = lines.findIndex((line, i) => i > start && line === 'SPOTJOBS_ENV');
-  expect(start, 'heredoc start').toBeGreaterThan(0);
-  expect(end, 'heredoc end').toBeGreaterThan(start);
-  return Object.fromEntries(
-    lines.slice(start + 1, end).map((line) => {
-      const eq = line.indexOf('=');
-      return [line.slice(0, eq), line.slice(eq + 1)];
-    }),
-  );
+  const file = userDataEnvFile(script);
+  expect(file?.badLines).toEqual([]);
+  return file?.variables ?? {};
 }
 
 /** The env file with every `${…}` resolved to deploy-time samples (parameter defaults). */
