@@ -130,6 +130,20 @@ describe('fossa.yaml permissions', () => {
     }
   });
 
+  it('lets the node’s models use the stack’s bucket for datasets, with exactly what S3BlobStore reads and writes', () => {
+    const [node] = containers('NodeTaskDefinition');
+    const environment = node?.Environment as { Name: string; Value: unknown }[];
+    expect(environment.find((e) => e.Name === 'FOSSA_DATASET_BUCKETS')?.Value).toEqual({ Ref: 'DataBucket' });
+    const s3 = statements('NodeTaskRole').filter((s) => asList(s.Action).some((a) => a.startsWith('s3:')));
+    const byResource = s3.map((s) => [[...referencedNames(s.Resource)], asList(s.Action).sort()]);
+    expect(byResource).toEqual([
+      [['DataBucket'], ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']],
+      [['DataBucket'], ['s3:ListBucket']],
+    ]);
+    expect(s3[0]?.Resource).toEqual({ 'Fn::Sub': '${DataBucket.Arn}/*' });
+    expect(s3[1]?.Resource).toEqual({ 'Fn::GetAtt': ['DataBucket', 'Arn'] });
+  });
+
   it('lets the gateway list and describe only its own cluster’s tasks, and only read the table', () => {
     const gateway = statements('GatewayTaskRole');
     for (const statement of gateway.filter((s) => asList(s.Action).some((a) => a.startsWith('ecs:'))))
