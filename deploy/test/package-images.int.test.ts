@@ -5,7 +5,8 @@
 // over with --build-arg BASE_IMAGE, as a user would hand over their registry's node:24 image.
 // Then: the Fossa node answers over HTTP, the same image with the command
 // `spotjobs-fossa-gateway` runs the gateway (ECS's `command` replaces the CMD), the batch
-// runner image's ENTRYPOINT is the runner, and neither runs as root.
+// runner image's ENTRYPOINT is the runner, which runs a Batch job's program and uploads its
+// outputs to S3 (the emulator), and neither runs as root.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -15,8 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ensureS3Bucket } from '@spotjobs/core/aws';
+import { awsTestClientConfig } from '@spotjobs/core/testing';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { packageArtifacts } from '../src/package-artifacts.ts';
 import { type TarEntry, writeTarGz } from '../src/package-tarball.ts';
 import { directoryTarEntries } from '../src/package-worker-tarball.ts';
@@ -172,8 +176,12 @@ describe('the fossa-node image', () => {
 });
 
 describe('the batch-runner image', () => {
+  let image: string;
+  beforeAll(async () => {
+    image = await buildImage('batch-runner');
+  }, 600_000);
+
   it('has the runner as its entrypoint, as a non-root user (settings refused without APP_BIN)', async () => {
-    const image = await buildImage('batch-runner');
     const { container, logs } = await runContainer(image, {});
 
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
@@ -182,5 +190,35 @@ describe('the batch-runner image', () => {
     const config = (await docker.getImage(image).inspect()).Config;
     expect(config.Entrypoint).toEqual(['spotjobs-batch-runner']);
     expect(config.User).toBe('1000:1000');
-  }, 600_000);
+  }, 120_000);
+
+  it("runs a Batch job's program and uploads its outputs to S3 under the job id", async () => {
+    const endpoints = inject('emulators');
+    const s3 = new S3Client({ ...awsTestClientConfig, endpoint: endpoints.s3 });
+    onTestFinished(() => s3.destroy());
+    const bucket = `package-runner-${runId}`;
+    await ensureS3Bucket(s3, bucket);
+    const jobId = `job-${randomBytes(4).toString('hex')}`;
+
+    const { container, logs } = await runContainer(image, {
+      env: {
+        EXEC_TYPE: 'batch',
+        AWS_BATCH_JOB_ID: jobId,
+        APP_BIN: '/bin/sh',
+        // sh -c SCRIPT OUTPUT_DIR: the script reads the output directory as $0.
+        APP_PARAMS: JSON.stringify(['-c', 'echo "hello from $(id -u)" > "$0/hello.txt"', '{output}']),
+        SPOTJOBS_OUTPUT_URI: `s3://${bucket}/results/`,
+        SPOTJOBS_S3_FORCE_PATH_STYLE: 'true',
+        AWS_ENDPOINT_URL_S3: endpoints.s3,
+        AWS_REGION: awsTestClientConfig.region,
+        AWS_ACCESS_KEY_ID: awsTestClientConfig.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: awsTestClientConfig.credentials.secretAccessKey,
+      },
+    });
+
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    expect(StatusCode, await logs()).toBe(0);
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `results/${jobId}/hello.txt` }));
+    expect(await object.Body!.transformToString()).toBe('hello from 1000\n');
+  }, 120_000);
 });
