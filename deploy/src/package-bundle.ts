@@ -1,10 +1,11 @@
 // One entry point bundled with esbuild into a single ES module for Node 24: every dependency
 // inside (the AWS SDK too, so a deployed bundle runs the SDK versions the tests ran, not the one
-// the Lambda runtime happens to carry), with an external source map.
+// the Lambda runtime happens to carry), with a linked source map.
 //
 // Choices, and why:
-// - Not minified: stack traces in CloudWatch and the journal stay readable without a map, and
-//   the archives are deflated anyway (minifying saved little once compressed).
+// - Not minified: stack traces in CloudWatch and the journal stay readable without a map.
+//   Measured on the compile API: minifying takes the module from 3.0 MB to 1.4 MB, but deflated
+//   (as in the zip) only from 513 KB to 373 KB, far inside Lambda's limits.
 // - A linked source map (a file beside the module, named on its last line) without sources
 //   (`sourcesContent: false`): with `node --enable-source-maps` (NODE_OPTIONS) stack traces name
 //   the repository's files and lines, at a fraction of the size; an inline map would have
