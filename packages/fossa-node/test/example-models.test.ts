@@ -25,6 +25,16 @@ describe("Fossa's example models", () => {
     });
   });
 
+  it('DatasetCopyEtl fails naming the kwarg when input or output is not a URI', async () => {
+    const { result } = await runModel(testRuntime().environment, {
+      taskId: 'copy1',
+      spec: { model_class: 'DatasetCopyEtl', model_construction_kwargs: { input: 'in.ndjson', output: 7 } },
+    });
+
+    expect(result.type).toBe('TaskFailed');
+    expect(JSON.stringify(result.payload)).toContain('output must be a dataset URI');
+  });
+
   it('cryptoChallenge answers what hashing every string answers (27 for a × 3, as Fossa’s docstring says)', () => {
     expect(cryptoChallenge('a', 3)).toBe(27);
     for (const ch of '0123456789abcdef') expect(cryptoChallenge(ch, 2)).toBe(naiveChallenge(ch, 2));
