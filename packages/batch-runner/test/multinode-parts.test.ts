@@ -41,7 +41,9 @@ describe('node identity', () => {
     expect(() => nodeAddress({}, { interfaces: () => ({ lo: interfaces().lo }) })).toThrow(
       /no routable IPv4 address/,
     );
-    expect(() => nodeAddress({ interfaceName: 'ecs0' }, { interfaces })).toThrow(/interface ecs0 has no IPv4/);
+    expect(() => nodeAddress({ interfaceName: 'ecs0' }, { interfaces })).toThrow(
+      /interface ecs0 has no IPv4/,
+    );
   });
 
   it('counts GPUs when /dev/nvidia<N> exist, else CPUs, unless overridden', () => {
