@@ -128,6 +128,18 @@ if our_dockerd_pid >/dev/null; then
   stop_our_dockerd
 fi
 
+# A dockerd killed outright leaves its containerd's pid file behind; once that pid belongs to
+# another process, a new dockerd waits on it and never answers. Drop it unless it names a
+# running containerd.
+stale_containerd_pid=/var/run/docker/containerd/containerd.pid
+if [ -s "$stale_containerd_pid" ]; then
+  pid="$(cat "$stale_containerd_pid")"
+  if [ ! -r "/proc/$pid/comm" ] || [ "$(cat "/proc/$pid/comm")" != containerd ]; then
+    say "removing the stale $stale_containerd_pid (pid $pid is not a containerd)"
+    rm -f "$stale_containerd_pid"
+  fi
+fi
+
 attempts=(
   ""
   "--iptables=false --bridge=none"

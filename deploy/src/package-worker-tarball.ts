@@ -1,6 +1,6 @@
 // The compile farm's host package (contract §8): spotjobs-compile-worker-<version>-linux-x64.tar.gz
 // extracting to spotjobs/ (so `tar -xzf pkg -C /opt` gives /opt/spotjobs, the units' ExecStart
-// prefix) with the bundled daemon, API and CLI in lib/, their launchers and the Node runtime in
+// prefix) with the bundled daemon, API, CLI and dead-letter tool in lib/, their launchers and the Node runtime in
 // bin/, the repository's systemd/ directory, and VERSION.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +32,12 @@ export const WORKER_PROGRAMS: readonly WorkerProgram[] = [
     program: 'spotjobs-compile',
     module: 'compile-cli.mjs',
     entry: 'packages/compile-worker/src/cli/cli-main.ts',
+  },
+  // The operator's dead-letter tool, on the host that reads the queues anyway (docs/operations.md).
+  {
+    program: 'spotjobs-dlq',
+    module: 'dlq.mjs',
+    entry: 'packages/core/src/dead-letters/dlq-main.ts',
   },
 ];
 

@@ -265,7 +265,13 @@ describe('the Lambda archives', () => {
 
 describe('the host package, extracted', () => {
   it('has the contract layout: launchers and the Node 24 runtime executable, systemd/, VERSION', async () => {
-    for (const program of ['node', 'spotjobs-compile-worker', 'spotjobs-compile-api', 'spotjobs-compile'])
+    for (const program of [
+      'node',
+      'spotjobs-compile-worker',
+      'spotjobs-compile-api',
+      'spotjobs-compile',
+      'spotjobs-dlq',
+    ])
       await access(join(installed, 'bin', program), constants.X_OK);
     expect((await readdir(join(installed, 'lib'))).sort()).toEqual([
       'compile-api.mjs',
@@ -274,10 +280,25 @@ describe('the host package, extracted', () => {
       'compile-cli.mjs.map',
       'compile-worker.mjs',
       'compile-worker.mjs.map',
+      'dlq.mjs',
+      'dlq.mjs.map',
     ]);
     expect(await readFile(join(installed, 'VERSION'), 'utf8')).toBe(`${manifest.version}\n`);
     const { stdout } = await run(join(installed, 'bin/node'), ['--version'], { env: { PATH: SYSTEM_PATH } });
     expect(stdout.trim()).toBe(process.version);
+  });
+
+  it('the dead-letter tool runs from the package on an embedded store', async () => {
+    const dataDir = join(work, 'dlq-store');
+    await mkdir(dataDir);
+    const { stderr } = await run(
+      join(installed, 'bin/spotjobs-dlq'),
+      ['list', '--data-dir', dataDir, '--queue', 'compile'],
+      {
+        env: { PATH: SYSTEM_PATH },
+      },
+    );
+    expect(stderr).toContain('0 dead-lettered, 0 matching');
   });
 
   it('the daemon starts on the bundled Node and refuses a bad setting with exit 78, naming it', async () => {
