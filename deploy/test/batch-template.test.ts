@@ -1,32 +1,14 @@
 import { RunnerExitCodes } from '@spotjobs/batch-runner';
 import { describe, expect, it } from 'vitest';
 import { findCycle, resourceDependencies } from '../src/check-dependency-cycles.ts';
-import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
+import { type Json, templateFixture } from './support/template-fixture.ts';
 
 // What batch.yaml must hold beyond the generic checks (spec, references, parameters, environment
 // against the config schemas): Spot only where Batch allows it, retry rules that match the
 // runner's exit codes, a trigger that can submit to this stack's queues only, and a bucket,
 // notification and trigger wired without a circular dependency.
 
-const template = loadTemplate(new URL('../templates/batch.yaml', import.meta.url));
-
-type Json = Record<string, unknown>;
-
-function resource(name: string): TemplateResource {
-  const found = template.Resources[name];
-  if (!found) throw new Error(`batch.yaml has no resource ${name}`);
-  return found;
-}
-
-function props(name: string): Json {
-  return (resource(name).Properties ?? {}) as Json;
-}
-
-function namesOfType(type: string): string[] {
-  return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === type)
-    .map(([name]) => name);
-}
+const { template, props, namesOfType } = templateFixture('batch.yaml');
 
 /** The logical id `{ Ref: x }` names, or undefined. */
 function refTarget(value: unknown): string | undefined {

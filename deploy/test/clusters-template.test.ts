@@ -8,28 +8,17 @@ import {
 import { describe, expect, it } from 'vitest';
 import { findCycle, resourceDependencies } from '../src/check-dependency-cycles.ts';
 import { TemplateSamples } from '../src/sample-values.ts';
-import { loadTemplate, type Template, type TemplateResource } from '../src/template-file.ts';
+import { loadTemplate, type Template } from '../src/template-file.ts';
+import { type Json, templateFixture } from './support/template-fixture.ts';
 
 // What clusters.yaml (and the cluster template it hands to CloudFormation, user-cluster.yaml)
 // must hold beyond the generic checks: af-user's iam:PassRole * gone (one role, passed only to
 // CloudFormation), requests routed by suffix under home/, a bucket wired to its functions without
 // a circular dependency, and a parameter policy that matches the template users get.
 
-const template = loadTemplate(new URL('../templates/clusters.yaml', import.meta.url));
+const { template, resource, props } = templateFixture('clusters.yaml');
 const userCluster = loadTemplate(new URL('../templates/user-cluster.yaml', import.meta.url));
 const samples = new TemplateSamples(template);
-
-type Json = Record<string, unknown>;
-
-function resource(name: string): TemplateResource {
-  const found = template.Resources[name];
-  if (!found) throw new Error(`clusters.yaml has no resource ${name}`);
-  return found;
-}
-
-function props(name: string): Json {
-  return (resource(name).Properties ?? {}) as Json;
-}
 
 const asList = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
 

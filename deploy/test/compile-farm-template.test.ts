@@ -6,18 +6,12 @@ import { COMPILE_MAX_DELIVERIES, loadConfig } from '@spotjobs/compile-worker';
 import { describe, expect, it } from 'vitest';
 import { TemplateSamples } from '../src/sample-values.ts';
 import { subArgument } from '../src/sub-template.ts';
-import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
 import { intrinsicOf, isRecord } from '../src/template-intrinsics.ts';
 import { userDataEnvFile } from '../src/user-data-env-file.ts';
+import { templateFixture } from './support/template-fixture.ts';
 
-const template = loadTemplate(new URL('../templates/compile-farm.yaml', import.meta.url));
+const { template, resource } = templateFixture('compile-farm.yaml');
 const samples = new TemplateSamples(template);
-
-function resource(name: string): TemplateResource {
-  const found = template.Resources[name];
-  if (found === undefined) throw new Error(`compile-farm.yaml has no resource ${name}`);
-  return found;
-}
 
 /** Walks a plain object along `keys` (properties as parsed, intrinsics untouched). */
 function at(value: unknown, ...keys: (string | number)[]): unknown {

@@ -1,31 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
+import { type Json, templateFixture } from './support/template-fixture.ts';
 
 // What fossa.yaml must hold beyond the generic checks (spec, references, parameters, environment
 // against the node and gateway config schemas): Fargate Spot's 120 s stop window, both capacity
 // providers, a node role that reaches only this stack's queue, table and bucket, and a gateway
 // password that never appears as plain environment.
 
-const template = loadTemplate(new URL('../templates/fossa.yaml', import.meta.url));
-
-type Json = Record<string, unknown>;
-
-function resource(name: string): TemplateResource {
-  const found = template.Resources[name];
-  if (!found) throw new Error(`fossa.yaml has no resource ${name}`);
-  return found;
-}
-
-function props(name: string): Json {
-  return (resource(name).Properties ?? {}) as Json;
-}
-
-function namesOfType(type: string): string[] {
-  return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === type)
-    .map(([name]) => name);
-}
+const { template, props, namesOfType } = templateFixture('fossa.yaml');
 
 function containers(taskDefinition: string): Json[] {
   return props(taskDefinition).ContainerDefinitions as Json[];

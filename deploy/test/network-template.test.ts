@@ -3,17 +3,11 @@
 // gateway endpoints on the private route tables, and exactly the outputs other stacks import.
 import { describe, expect, it } from 'vitest';
 import { subArgument } from '../src/sub-template.ts';
-import { loadTemplate, type TemplateResource } from '../src/template-file.ts';
 import { intrinsicOf, isRecord } from '../src/template-intrinsics.ts';
+import { templateFixture } from './support/template-fixture.ts';
 
-const template = loadTemplate(new URL('../templates/network.yaml', import.meta.url));
+const { template, resource } = templateFixture('network.yaml');
 const privateTables = ['PrivateRouteTable1', 'PrivateRouteTable2', 'PrivateRouteTable3'];
-
-function resource(name: string): TemplateResource {
-  const found = template.Resources[name];
-  if (found === undefined) throw new Error(`network.yaml has no resource ${name}`);
-  return found;
-}
 
 const property = (name: string, key: string): unknown => resource(name).Properties?.[key];
 
