@@ -4,19 +4,17 @@
 // a host would, its programs started from there on the bundled Node: a bad setting refused
 // (exit 78), install.sh installing units that point at the extracted launchers, and the API,
 // the daemon and the CLI serving a build end to end (host-process executor, Portage stand-in).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ensureDynamoTable, ensureS3Bucket, ensureSqsQueue } from '@spotjobs/core/aws';
-import { awsTestClientConfig } from '@spotjobs/core/testing';
+import { awsTestClientConfig, type JsonLogProcess, startJsonLogProgram } from '@spotjobs/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { type PackageManifest, packageArtifacts } from '../src/package-artifacts.ts';
 import { LAMBDA_TARGETS } from '../src/package-lambdas.ts';
@@ -69,38 +67,9 @@ async function nodeScript(script: string, env: Record<string, string>): Promise<
   return stdout;
 }
 
-interface Program {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  readonly stderr: () => string;
-  readonly exited: Promise<unknown[]>;
-}
-
-/** Starts an extracted program; killed when the test ends. stdout is read as JSON log lines. */
-function start(file: string, args: readonly string[], env: Record<string, string>): Program {
-  const child = spawn(file, args, { env: { PATH: SYSTEM_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit');
-  onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  });
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push({ msg: line });
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return { child, lines, stderr: () => stderr, exited };
+/** Starts an extracted program; stopped (SIGTERM, then SIGKILL) when the test ends. */
+function start(file: string, args: readonly string[], env: Record<string, string>): JsonLogProcess {
+  return startJsonLogProgram(file, args, env, { path: SYSTEM_PATH, stopGraceMs: 20_000 });
 }
 
 describe('pnpm package', () => {

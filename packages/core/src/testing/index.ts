@@ -23,7 +23,12 @@ export {
   type StandInRebalance,
   startImdsStandIn,
 } from './imds-stand-in.ts';
-export { type JsonLogProcess, startJsonLogProcess } from './json-log-process.ts';
+export {
+  type JsonLogProcess,
+  type JsonLogProgramOptions,
+  startJsonLogProcess,
+  startJsonLogProgram,
+} from './json-log-process.ts';
 export { ManualClock } from './manual-clock.ts';
 export { type QueueConformanceSubject, queueConformance } from './queue-conformance.ts';
 export { type LogLine, recordingLogger } from './recording-logger.ts';

@@ -14,6 +14,17 @@ export interface JsonLogProcess {
   readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
+/** How `startJsonLogProgram` runs a program. */
+export interface JsonLogProgramOptions {
+  /** PATH of the child; default this process's. */
+  readonly path?: string;
+  /**
+   * When the test ends with the program still running: SIGTERM, then SIGKILL after this many
+   * ms (a daemon that must clean up, e.g. remove its containers). Default: SIGKILL at once.
+   */
+  readonly stopGraceMs?: number;
+}
+
 /**
  * Starts `node <script>` with only `env` (plus PATH) and collects its JSON log lines; the
  * process is killed (SIGKILL) after the current test if it still runs.
@@ -27,13 +38,39 @@ export interface JsonLogProcess {
  * ```
  */
 export function startJsonLogProcess(script: string, env: Record<string, string>): JsonLogProcess {
-  const child = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
+  return startJsonLogProgram(process.execPath, [script], { NODE_NO_WARNINGS: '1', ...env });
+}
+
+/**
+ * Starts any executable (a launcher script, a packaged binary) with only `env` (plus PATH) and
+ * collects its JSON log lines, as `startJsonLogProcess` does for a Node script.
+ *
+ * @example
+ * ```ts
+ * const worker = startJsonLogProgram('/opt/spotjobs/bin/spotjobs-compile-worker', [], env, { stopGraceMs: 20_000 });
+ * ```
+ */
+export function startJsonLogProgram(
+  file: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: JsonLogProgramOptions = {},
+): JsonLogProcess {
+  const child = spawn(file, args, {
+    env: { PATH: options.path ?? process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  onTestFinished(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (options.stopGraceMs === undefined) {
+      child.kill('SIGKILL');
+      return;
+    }
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.stopGraceMs);
+    await exited;
+    clearTimeout(timer);
   });
   const lines: Record<string, unknown>[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
