@@ -9,37 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { findCycle, resourceDependencies } from '../src/check-dependency-cycles.ts';
 import { TemplateSamples } from '../src/sample-values.ts';
 import { loadTemplate, type Template } from '../src/template-file.ts';
-import { type Json, templateFixture } from './support/template-fixture.ts';
+import { asList, type Json, type Statement, templateFixture } from './support/template-fixture.ts';
 
 // What clusters.yaml (and the cluster template it hands to CloudFormation, user-cluster.yaml)
 // must hold beyond the generic checks: af-user's iam:PassRole * gone (one role, passed only to
 // CloudFormation), requests routed by suffix under home/, a bucket wired to its functions without
 // a circular dependency, and a parameter policy that matches the template users get.
 
-const { template, resource, props } = templateFixture('clusters.yaml');
+const { template, resource, props, statements } = templateFixture('clusters.yaml');
 const userCluster = loadTemplate(new URL('../templates/user-cluster.yaml', import.meta.url));
 const samples = new TemplateSamples(template);
-
-const asList = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
-
-interface Statement {
-  readonly Sid?: string;
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Condition?: Json;
-}
-
-/** Every statement of a role's inline policies, conditional ones (`!If [c, statement, NoValue]`) included. */
-function statements(role: string): Statement[] {
-  const policies = (props(role).Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[];
-  return policies
-    .flatMap((p) => p.PolicyDocument.Statement)
-    .map((s) =>
-      typeof s === 'object' && s !== null && 'Fn::If' in s ? ((s as Json)['Fn::If'] as unknown[])[1] : s,
-    )
-    .filter((s): s is Statement => typeof s === 'object' && s !== null && 'Action' in s);
-}
 
 const roles = Object.entries(template.Resources)
   .filter(([, r]) => r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::ManagedPolicy')

@@ -1,13 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Sub strings
 import { describe, expect, it } from 'vitest';
-import { type Json, templateFixture } from './support/template-fixture.ts';
+import { asList, type Json, templateFixture } from './support/template-fixture.ts';
 
 // What fossa.yaml must hold beyond the generic checks (spec, references, parameters, environment
 // against the node and gateway config schemas): Fargate Spot's 120 s stop window, both capacity
 // providers, a node role that reaches only this stack's queue, table and bucket, and a gateway
 // password that never appears as plain environment.
 
-const { template, props, namesOfType } = templateFixture('fossa.yaml');
+const { template, props, namesOfType, statements } = templateFixture('fossa.yaml');
 
 function containers(taskDefinition: string): Json[] {
   return props(taskDefinition).ContainerDefinitions as Json[];
@@ -30,21 +30,6 @@ function referencedNames(value: unknown, found = new Set<string>()): Set<string>
   }
   return found;
 }
-
-interface Statement {
-  readonly Sid?: string;
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Condition?: Json;
-}
-
-function statements(role: string): Statement[] {
-  const policies = props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[];
-  return policies.flatMap((p) => p.PolicyDocument.Statement);
-}
-
-const asList = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
 
 describe('fossa.yaml capacity', () => {
   it('gives the cluster both Fargate capacity providers and runs the node service on FARGATE_SPOT', () => {
