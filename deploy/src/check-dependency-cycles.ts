@@ -8,7 +8,8 @@ import { getAttTarget, intrinsicOf, walkValues } from './template-intrinsics.ts'
 
 /**
  * Each resource's dependencies on other resources: `Ref`, `GetAtt`, `${Resource}` /
- * `${Resource.Attribute}` in `Sub` strings, and `DependsOn`.
+ * `${Resource.Attribute}` in `Sub` strings (in Properties, Metadata and the creation and update
+ * policies), and `DependsOn`.
  *
  * @example
  * ```ts
@@ -20,7 +21,14 @@ export function resourceDependencies(template: Template): Map<string, Set<string
   const graph = new Map<string, Set<string>>();
   for (const [name, resource] of Object.entries(template.Resources)) {
     const found = new Set<string>([resource.DependsOn ?? []].flat().map(String));
-    walkValues(resource.Properties, [], (value) => {
+    // References order creation wherever they appear in the resource, not only in its Properties.
+    const referring = [
+      resource.Properties,
+      resource.Metadata,
+      resource.CreationPolicy,
+      resource.UpdatePolicy,
+    ];
+    walkValues(referring, [], (value) => {
       const call = intrinsicOf(value);
       if (call?.name === 'Ref' && typeof call.argument === 'string') found.add(call.argument);
       else if (call?.name === 'Fn::GetAtt') {

@@ -1,4 +1,5 @@
-// Every name a template refers to exists: Ref targets (parameters, resources, pseudo parameters),
+// Every name a template refers to exists and is unique (CloudFormation refuses a parameter and a
+// resource of one name): Ref targets (parameters, resources, pseudo parameters),
 // GetAtt resources, `${…}` variables of Fn::Sub, DependsOn targets, conditions and mappings; and
 // every parameter is used somewhere (an unused one is a setting that silently does nothing).
 import { parseSubString, subArgument } from './sub-template.ts';
@@ -30,6 +31,8 @@ export function checkReferences(template: Template): Finding[] {
   const conditions = template.Conditions ?? {};
   const used = new Set<string>();
   const isName = (name: string) => name in parameters || name in resources || pseudoParameters.has(name);
+  for (const name of Object.keys(parameters))
+    if (name in resources) report(['Parameters', name], `${name} names both a parameter and a resource`);
   const checkCondition = (name: unknown, path: TemplatePath) => {
     if (typeof name === 'string' && !(name in conditions)) report(path, `condition ${name} is not defined`);
   };

@@ -22,6 +22,23 @@ Resources:
     ]);
   });
 
+  it('follows references in Metadata too (they order creation as well)', () => {
+    const template = parseTemplate(`
+Resources:
+  Listener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties:
+      LoadBalancerArn: !Ref Ready
+  Ready:
+    Type: AWS::CloudFormation::WaitConditionHandle
+    Metadata:
+      After: !Ref Listener
+`);
+    expect(checkDependencyCycles(template)).toEqual([
+      { path: 'Resources', message: 'circular dependency: Listener → Ready → Listener' },
+    ]);
+  });
+
   it('ignores Sub variables bound locally, pseudo parameters and parameters', () => {
     const template = parseTemplate(`
 Parameters:

@@ -33,6 +33,22 @@ Outputs:
     expect(findings).toEqual([]);
   });
 
+  it('reports a name given to both a parameter and a resource (CloudFormation refuses the template)', () => {
+    const findings = check(`
+Parameters:
+  Balancer: { Type: String }
+Conditions:
+  Wanted: !Equals [!Ref Balancer, internal]
+Resources:
+  Balancer:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Condition: Wanted
+`);
+    expect(findings).toEqual([
+      { path: 'Parameters.Balancer', message: 'Balancer names both a parameter and a resource' },
+    ]);
+  });
+
   it('reports a Ref to nothing', () => {
     expect(
       check('Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: { QueueName: !Ref Missing }\n'),
