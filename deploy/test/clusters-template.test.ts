@@ -42,6 +42,19 @@ function environment(fn: string): Record<string, string> {
 }
 
 describe('clusters.yaml roles', () => {
+  it('lets a cluster user list only their own folder, never home/ (which would name every user)', () => {
+    const document = props('ClusterUsersPolicy').PolicyDocument as { Statement: Statement[] };
+    const listing = document.Statement.filter((s) => asList(s.Action).includes('s3:ListBucket'));
+    expect(listing.length).toBeGreaterThan(0);
+    for (const statement of listing) {
+      const prefixes = asList(
+        (statement.Condition as Record<string, Json> | undefined)?.StringLike?.['s3:prefix'],
+      ).map((prefix) => (typeof prefix === 'string' ? prefix : (prefix as { 'Fn::Sub': string })['Fn::Sub']));
+      expect(prefixes.length, statement.Sid).toBeGreaterThan(0);
+      for (const prefix of prefixes) expect(prefix).toMatch(/^home\/\$\{!aws:username\}\//);
+    }
+  });
+
   it('grants iam:PassRole on no wildcard anywhere', () => {
     for (const { role, statement } of allStatements()) {
       if (!asList(statement.Action).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*')) continue;
