@@ -10,6 +10,7 @@ import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ensureSqsQueue, SqsQueue } from '../src/adapters/aws/index.ts';
 import { openLocalStore } from '../src/adapters/local/local-store.ts';
+import { replayDeadLetters } from '../src/dead-letters/replay-dead-letters.ts';
 import { DeadLetterAttributes, type Queue, type QueueMessage } from '../src/ports/queue.ts';
 import { awsTestClientConfig } from '../src/testing/emulators.ts';
 
@@ -141,6 +142,36 @@ describe('spotjobs-dlq', () => {
         AWS_SECRET_ACCESS_KEY: awsTestClientConfig.credentials.secretAccessKey,
       },
     );
+  });
+
+  it('a walk longer than its hold still lists each message once and puts every kept one back at once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spotjobs-dlq-'));
+    const store = await openLocalStore({ dataDir });
+    onTestFinished(async () => {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    const name = `jobs-${randomUUID().slice(0, 8)}`;
+    const queue = store.queue(name);
+    const deadLetters = store.queue(`${name}-dlq`);
+    await deadLetterSix(queue);
+    // Each replayed copy takes longer than the 1 s hold: the kept messages come back mid-walk.
+    const slowTarget: Queue = Object.assign(Object.create(queue) as Queue, {
+      send: async (messages: Parameters<Queue['send']>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        return queue.send(messages);
+      },
+    });
+    const report = await replayDeadLetters({
+      deadLetters,
+      target: slowTarget,
+      select: (entry) => /^machine fault/.test(entry.reason ?? ''),
+      holdSeconds: 1,
+    });
+    expect(report.replayed).toBe(4);
+    expect(new Set(report.entries.map((e) => e.id)).size).toBe(report.entries.length);
+    expect(report.entries).toHaveLength(6);
+    expect(await deadLetters.depth()).toEqual({ visible: 2, inFlight: 0, delayed: 0 });
   });
 
   it('refuses bad usage with a clear message and exit code 2', async () => {

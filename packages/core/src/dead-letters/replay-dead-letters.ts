@@ -61,7 +61,9 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const holdSeconds = options.holdSeconds ?? 300;
   const entries: DeadLetterEntry[] = [];
-  const kept: string[] = [];
+  // Messages this walk leaves where they are, by id: a hold that ran out during a long walk
+  // brings one back with a new lease, and only the newest lease can put it back.
+  const kept = new Map<string, string>();
   const seen = new Set<string>();
   let replayed = 0;
   try {
@@ -71,16 +73,12 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
         { maxMessages: 10, visibilitySeconds: holdSeconds, waitSeconds: 1 },
         signal,
       );
-      // Only messages this walk already holds come back (their hold ran out): it has seen them all.
-      if (batch.every((message) => seen.has(message.id))) {
-        kept.push(...batch.map((message) => message.lease));
-        break;
-      }
+      for (const message of batch)
+        if (seen.has(message.id) && kept.has(message.id)) kept.set(message.id, message.lease);
+      // Only messages this walk already saw come back (their hold ran out): it has seen them all.
+      if (batch.every((message) => seen.has(message.id))) break;
       for (const message of batch) {
-        if (seen.has(message.id)) {
-          kept.push(message.lease);
-          continue;
-        }
+        if (seen.has(message.id)) continue;
         seen.add(message.id);
         const entry = describe(message);
         const wanted = !options.dryRun && replayed < limit && (options.select?.(entry) ?? true);
@@ -89,14 +87,15 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
           await deadLetters.ack([message.lease], signal);
           replayed++;
         } else {
-          kept.push(message.lease);
+          kept.set(message.id, message.lease);
         }
         entries.push({ ...entry, replayed: wanted });
       }
     }
   } finally {
     // Put back what stays, even when the walk failed half-way (never with the aborted signal).
-    if (kept.length > 0) await deadLetters.release(kept.map((lease) => ({ lease, delaySeconds: 0 })));
+    if (kept.size > 0)
+      await deadLetters.release([...kept.values()].map((lease) => ({ lease, delaySeconds: 0 })));
   }
   return { entries, replayed };
 }
