@@ -35,8 +35,11 @@ export const spotjobsConfigSchemas: Readonly<Record<string, SpotjobsConfigSchema
   'batch-runner': {
     resourceType: 'AWS::Batch::JobDefinition',
     load: (env) => loadRunnerConfig(env, { tmpDir: '/tmp' }),
-    // Everything outside the runner's own SPOTJOBS_ namespace is the application's environment.
-    passesOn: (name) => !name.startsWith('SPOTJOBS_'),
+    // The application gets every variable outside the runner's own names: SPOTJOBS_* and SCAR's
+    // EXEC_*, APP_*, INPUT_*, TMP_* and AWS_BATCH_* (so a typo such as APP_BIM is caught). The
+    // runner reads APP_SECRET_* by listing them, which the recorder does not count as a read.
+    passesOn: (name) =>
+      /^APP_SECRET_[A-Z0-9_]+$/.test(name) || !/^(SPOTJOBS|EXEC|APP|INPUT|TMP|AWS_BATCH)_/.test(name),
   },
   'job-trigger': { resourceType: 'AWS::Lambda::Function', load: (env) => loadJobTriggerConfig(env) },
   'cluster-trigger': { resourceType: 'AWS::Lambda::Function', load: (env) => loadClusterTriggerConfig(env) },

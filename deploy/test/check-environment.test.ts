@@ -130,6 +130,10 @@ Resources:
     expect(findings.map((f) => f.message)).toEqual([
       'batch-runner: SPOTJOBS_UPLOAD_CONCURENCY is passed but the loader never reads it (a typo or a dead setting)',
     ]);
+    // A typo in SCAR's own names is the runner's too, not the application's.
+    expect(
+      check(template("\n                - { Name: APP_PARAM, Value: '-v' }")).map((f) => f.message),
+    ).toEqual(['batch-runner: APP_PARAM is passed but the loader never reads it (a typo or a dead setting)']);
   });
 
   it('reads the compile worker env file from the launch template user data heredoc', () => {

@@ -44,7 +44,11 @@ describe.each(systems)('%s.yaml dashboard and alarms', (system) => {
     const deadLetters = alarms.filter(
       (alarm) => alarm.Namespace === 'AWS/SQS' && alarm.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
-    expect(deadLetters.length).toBeGreaterThanOrEqual(1);
+    const watched = deadLetters.map(
+      (alarm) =>
+        ((alarm.Dimensions as { Value: { 'Fn::GetAtt'?: string[] } }[])[0]?.Value['Fn::GetAtt'] ?? [])[0],
+    );
+    expect(watched.some((queue) => /DeadLetterQueue$/.test(queue ?? ''))).toBe(true);
     for (const alarm of alarms) {
       expect(alarm.TreatMissingData).toBe('notBreaching');
       expect(alarm.AlarmActions).toEqual({
