@@ -64,6 +64,13 @@ export function checkLeastPrivilege(template: Template): Finding[] {
   return [...checkPolicies(template), ...checkLogging(template)];
 }
 
+/** The values an `!If` may deploy (lists flattened); any other value as itself. */
+function branches(value: unknown): unknown[] {
+  const call = intrinsicOf(value);
+  if (call?.name !== 'Fn::If' || !Array.isArray(call.argument)) return [value];
+  return call.argument.slice(1).flatMap((branch) => list(branch).flatMap(branches));
+}
+
 /** Whether any operator of the statement's Condition tests `key`. */
 function hasConditionKey(statement: Record<string, unknown>, key: string): boolean {
   const operators = isRecord(statement.Condition) ? Object.values(statement.Condition) : [];
@@ -96,8 +103,10 @@ function statementProblems(statement: Record<string, unknown>): string[] {
   for (const action of actions)
     if (action === '*' || /^[a-z0-9-]+:\*$/i.test(action))
       problems.push(`Action '${action}' grants every action`);
-  // Trust policies (sts:AssumeRole with a Principal) have no Resource.
-  const onEveryResource = list(statement.Resource).includes('*');
+    else if (action.includes('*') && !allowedOnEveryResource.some((allowed) => allowed.test(action)))
+      problems.push(`Action '${action}' grants a family of actions, today's and future ones: name them`);
+  // Trust policies (sts:AssumeRole with a Principal) have no Resource; an !If counts in each branch.
+  const onEveryResource = list(statement.Resource).flatMap(branches).includes('*');
   if (onEveryResource) {
     const unscoped = actions.filter((a) => !allowedOnEveryResource.some((allowed) => allowed.test(a)));
     if (unscoped.length > 0)

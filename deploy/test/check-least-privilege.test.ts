@@ -44,6 +44,24 @@ describe('checkLeastPrivilege: IAM', () => {
     expect(findings[0]?.path).toBe('Resources.Role.Properties.Policies[0].PolicyDocument.Statement[0]');
   });
 
+  it('reports a family wildcard such as s3:Get* (a later action falls into it unseen)', () => {
+    const findings = check(
+      role(`{ Effect: Allow, Action: ['s3:Get*', 's3:PutObject'], Resource: !GetAtt Queue.Arn }`),
+    );
+    expect(findings.map((f) => f.message)).toEqual([
+      "Action 's3:Get*' grants a family of actions, today's and future ones: name them",
+    ]);
+  });
+
+  it("reports Resource '*' inside an !If branch as well", () => {
+    const findings = check(
+      role(`{ Effect: Allow, Action: sqs:SendMessage, Resource: !If [Wide, '*', !GetAtt Queue.Arn] }`),
+    );
+    expect(findings.map((f) => f.message)).toEqual([
+      "Resource '*' for sqs:SendMessage, which can be scoped to resources (name them)",
+    ]);
+  });
+
   it("reports Resource '*' for actions that have resource-level permissions", () => {
     const findings = check(
       role(`{ Effect: Allow, Action: [ec2:DescribeInstances, sqs:SendMessage], Resource: '*' }`),
