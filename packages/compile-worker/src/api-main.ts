@@ -10,7 +10,7 @@ import { localServerSettings, startLocalCompileServer } from './local/local-comp
 
 const config = loadConfigOrExit('spotjobs-compile-api');
 const logger = createLogger({ name: 'spotjobs-compile-api', level: config.logLevel });
-if (config.api.apiKeys.length === 0)
+if (config.api.apiKeys.length === 0 && config.api.apiKeySha256.length === 0)
   logger.warn('no SPOTJOBS_COMPILE_API_KEYS configured: nobody can submit builds over this server');
 if (config.profile.imageDigest === 'unpinned')
   logger.warn('SPOTJOBS_COMPILE_IMAGE_DIGEST is unpinned: builds from different images share an identity');

@@ -54,6 +54,7 @@ const envSchema = z.object({
   SPOTJOBS_COMPILE_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   SPOTJOBS_COMPILE_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SPOTJOBS_COMPILE_API_KEYS: optionalText,
+  SPOTJOBS_COMPILE_API_KEY_SHA256: optionalText,
   SPOTJOBS_COMPILE_OPEN_READS: flag(true),
   SPOTJOBS_COMPILE_STAGE: z
     .string()
@@ -144,6 +145,8 @@ export interface CompileConfig {
   };
   readonly api: {
     readonly apiKeys: readonly string[];
+    /** SHA-256 digests (hex) of further keys, for deployments that must not hold the keys themselves. */
+    readonly apiKeySha256: readonly string[];
     /** Whether status, artifact and log reads of an existing build need no credentials. */
     readonly openReads: boolean;
     /** The API Gateway stage the compat path starts with (`/LATEST/package`). */
@@ -226,6 +229,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const e = parsed.data;
   const apiKeys = (e.SPOTJOBS_COMPILE_API_KEYS ?? '').split(/[\s,]+/).filter((k) => k !== '');
+  const apiKeySha256 = (e.SPOTJOBS_COMPILE_API_KEY_SHA256 ?? '')
+    .split(/[\s,]+/)
+    .filter((d) => d !== '')
+    .map((d) => d.toLowerCase());
   // Keys are secrets: a problem names the key's position, never its text.
   const issues = awsRequirements(env);
   issues.push(
@@ -233,6 +240,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       API_KEY.test(k)
         ? []
         : [`SPOTJOBS_COMPILE_API_KEYS: key ${i + 1} must be 16-256 characters of A-Z a-z 0-9 . _ ~ + / = -`],
+    ),
+    ...apiKeySha256.flatMap((d, i) =>
+      /^[0-9a-f]{64}$/.test(d)
+        ? []
+        : [`SPOTJOBS_COMPILE_API_KEY_SHA256: digest ${i + 1} must be 64 hex digits (sha256sum of the key)`],
     ),
   );
   const profile = builderProfileSchema.safeParse({
@@ -257,6 +269,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     api: {
       apiKeys,
+      apiKeySha256,
       openReads: e.SPOTJOBS_COMPILE_OPEN_READS,
       stage: e.SPOTJOBS_COMPILE_STAGE,
       presignSeconds: e.SPOTJOBS_COMPILE_PRESIGN_SECONDS,

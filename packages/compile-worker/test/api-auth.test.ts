@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyVerifier, presentedApiKey } from '../src/api/auth.ts';
 import { platformPrincipalOf } from '../src/aws/api-gateway-event.ts';
@@ -43,6 +44,14 @@ describe('ApiKeyVerifier', () => {
 
   it.each(['', 'k1-0123456789abcde', `${KEY}x`, KEY.toUpperCase(), ` ${KEY}`])('rejects %j', (presented) => {
     expect(verifier.verify(presented)).toEqual({ status: 'rejected' });
+  });
+
+  it('accepts a key configured only by its SHA-256 digest, under the same fingerprint', () => {
+    const sha256 = createHash('sha256').update(OTHER).digest('hex');
+    const byDigest = new ApiKeyVerifier([KEY], [sha256]);
+    expect(byDigest.verify(OTHER)).toEqual(verifier.verify(OTHER));
+    expect(byDigest.verify(KEY)).toMatchObject({ status: 'authenticated' });
+    expect(byDigest.verify(sha256)).toEqual({ status: 'rejected' });
   });
 
   it('answers anonymous when no key is presented, and rejects every key when none is configured', () => {

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       SPOTJOBS_COMPILE_BACKEND: 'aws',
       SPOTJOBS_COMPILE_API_KEYS: 'k1-0123456789abcdef, k2-0123456789abcdef',
+      SPOTJOBS_COMPILE_API_KEY_SHA256: `${'A'.repeat(64)},${'b'.repeat(64)}`,
       SPOTJOBS_COMPILE_OPEN_READS: 'false',
       SPOTJOBS_COMPILE_PORT: '9000',
       SPOTJOBS_COMPILE_PUBLIC_URL: 'https://compile.example.org/',
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
       SPOTJOBS_COMPILE_TABLE: 'compile-builds',
     });
     expect(config.api.apiKeys).toEqual(['k1-0123456789abcdef', 'k2-0123456789abcdef']);
+    expect(config.api.apiKeySha256).toEqual(['a'.repeat(64), 'b'.repeat(64)]);
     expect(config.api.openReads).toBe(false);
     expect(config.http.port).toBe(9000);
     expect(config.policy.failedRetryAfterMs).toBe(60_000);
@@ -70,6 +72,9 @@ describe('loadConfig', () => {
 
   it('checks keys and the builder profile once the basics parse', () => {
     expect(() => loadConfig({ SPOTJOBS_COMPILE_API_KEYS: 'short-secret' })).toThrow(/key 1 must be 16-256/);
+    expect(() => loadConfig({ SPOTJOBS_COMPILE_API_KEY_SHA256: `${'a'.repeat(64)} abc` })).toThrow(
+      /SPOTJOBS_COMPILE_API_KEY_SHA256: digest 2 must be 64 hex digits/,
+    );
     expect(() => loadConfig({ SPOTJOBS_COMPILE_ARCH: 'AMD 64' })).toThrow(/SPOTJOBS_COMPILE_ARCH/);
     expect(() => loadConfig({ SPOTJOBS_COMPILE_IMAGE_DIGEST: 'latest' })).toThrow(
       /SPOTJOBS_COMPILE_IMAGE_DIGEST/,

@@ -39,7 +39,8 @@ export function presentedApiKey(headers: Readonly<Record<string, string | undefi
 /**
  * Checks presented API keys against the configured ones in constant time: both sides are
  * hashed (so lengths never differ) and every configured key is compared, with no early exit,
- * so timing tells nothing about which key or how much of it matched.
+ * so timing tells nothing about which key or how much of it matched. Keys may also be given
+ * as their SHA-256 digests (hex), so a deployment need not hold the keys themselves.
  *
  * @example
  * ```ts
@@ -50,8 +51,8 @@ export function presentedApiKey(headers: Readonly<Record<string, string | undefi
 export class ApiKeyVerifier {
   readonly #digests: readonly Buffer[];
 
-  constructor(keys: readonly string[]) {
-    this.#digests = keys.map(digest);
+  constructor(keys: readonly string[], sha256Hex: readonly string[] = []) {
+    this.#digests = [...keys.map(digest), ...sha256Hex.map((hex) => Buffer.from(hex, 'hex'))];
   }
 
   verify(presented: string | undefined): Authentication {

@@ -14,6 +14,8 @@ export interface CompileApiOptions {
   readonly blobs: BlobStore;
   /** Keys that may submit builds (compared in constant time). */
   readonly apiKeys: readonly string[];
+  /** More such keys, given by their SHA-256 digests (hex). */
+  readonly apiKeySha256?: readonly string[];
   /** Reads of existing builds without credentials (default true: the compat client has none). */
   readonly openReads?: boolean;
   /** The stage prefix the compat path carries (`LATEST` → `/LATEST/package`); default `LATEST`. */
@@ -53,7 +55,7 @@ export class CompileApi {
   readonly #stagePrefix: string;
 
   constructor(options: CompileApiOptions) {
-    this.#keys = new ApiKeyVerifier(options.apiKeys);
+    this.#keys = new ApiKeyVerifier(options.apiKeys, options.apiKeySha256);
     this.#stagePrefix = `/${options.stage ?? 'LATEST'}`;
     this.#ctx = {
       builds: options.builds,

@@ -78,6 +78,7 @@ export function awsCompileApi(
     builds,
     blobs: backend.blobs,
     apiKeys: config.api.apiKeys,
+    apiKeySha256: config.api.apiKeySha256,
     openReads: config.api.openReads,
     stage: config.api.stage,
     presignSeconds: config.api.presignSeconds,

@@ -70,6 +70,7 @@ export function localServerSettings(
     queueName: config.local.queueName,
     tableName: config.local.tableName,
     apiKeys: config.api.apiKeys,
+    apiKeySha256: config.api.apiKeySha256,
     openReads: config.api.openReads,
     stage: config.api.stage,
     presignSeconds: config.api.presignSeconds,
@@ -78,6 +79,8 @@ export function localServerSettings(
 
 export interface LocalCompileServerOptions extends LocalBuildServiceOptions {
   readonly apiKeys: readonly string[];
+  /** More keys, by their SHA-256 digests (hex). */
+  readonly apiKeySha256?: readonly string[];
   readonly host?: string;
   /** Default 0: a free port. */
   readonly port?: number;
@@ -123,6 +126,7 @@ export async function startLocalCompileServer(
         builds,
         blobs,
         apiKeys: options.apiKeys,
+        ...(options.apiKeySha256 ? { apiKeySha256: options.apiKeySha256 } : {}),
         ...(options.openReads !== undefined ? { openReads: options.openReads } : {}),
         ...(options.stage ? { stage: options.stage } : {}),
         ...(options.presignSeconds ? { presignSeconds: options.presignSeconds } : {}),
