@@ -8,14 +8,14 @@ const KEY = 'cli-test-key-0123456789';
 const env = { SPOTJOBS_COMPILE_API_KEY: KEY };
 
 function request(argv: string[], environment: Record<string, string> = env): RequestCommand {
-  const command = parseCli(argv, environment, '/work/dir');
+  const command = parseCli(argv, environment, '/scratch/dir');
   if (command.command !== 'request') throw new Error(`parsed as ${command.command}`);
   return command;
 }
 
 function problemsOf(argv: string[], environment: Record<string, string> = env): readonly string[] {
   try {
-    parseCli(argv, environment, '/work/dir');
+    parseCli(argv, environment, '/scratch/dir');
   } catch (err) {
     if (err instanceof CliUsageError) return err.problems;
     throw err;
@@ -33,7 +33,7 @@ describe('parseCli', () => {
       apiKeySource: 'env',
       body: { atom: 'app-misc/ranger-1.8.1', use: '-test doc' },
       spec: { category: 'app-misc', name: 'ranger', version: '1.8.1', use: ['doc', '-test'] },
-      outputDir: '/work/dir',
+      outputDir: '/scratch/dir',
       pollIntervalMs: 2000,
       timeoutMs: 10_800_000,
       download: true,
@@ -70,7 +70,7 @@ describe('parseCli', () => {
       apiKeySource: 'argv',
       body: { atom: '=app-misc/ranger-1.8.1-r1', use: '-gtk gtk -X' },
       spec: { version: '1.8.1-r1', use: ['-X', 'gtk'] },
-      outputDir: '/work/dir/pkgs',
+      outputDir: '/scratch/dir/pkgs',
       pollIntervalMs: 200,
       timeoutMs: 90_500,
       download: false,

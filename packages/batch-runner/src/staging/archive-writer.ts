@@ -31,7 +31,7 @@ export function entryNameProblem(name: string): string | undefined {
  *
  * @example
  * ```ts
- * const writer = new ArchiveWriter('/work/in/deps', 's3://b/deps.tar.gz', { maxBytes: 1e9, maxEntries: 10_000 });
+ * const writer = new ArchiveWriter('/scratch/in/deps', 's3://b/deps.tar.gz', { maxBytes: 1e9, maxEntries: 10_000 });
  * await writer.file('lib/a.so', stream, 0o644, signal);
  * await writer.finish();
  * ```

@@ -15,7 +15,7 @@ import { type ArchiveLimits, ArchiveWriter } from './archive-writer.ts';
  *
  * @example
  * ```ts
- * await extractArchive('/work/in/.download-1', 'tar.gz', '/work/in/deps', 's3://b/deps.tar.gz', limits, signal);
+ * await extractArchive('/scratch/in/.download-1', 'tar.gz', '/scratch/in/deps', 's3://b/deps.tar.gz', limits, signal);
  * ```
  */
 export async function extractArchive(

@@ -41,8 +41,8 @@ export interface StagedInputs {
  *
  * @example
  * ```ts
- * const staged = await stageInputs(plan, '/work/run-42/input', (bucket) => new S3BlobStore({ client, bucket }), logger, signal);
- * staged.inputFile; // '/work/run-42/input/run.sh'
+ * const staged = await stageInputs(plan, '/scratch/run-42/input', (bucket) => new S3BlobStore({ client, bucket }), logger, signal);
+ * staged.inputFile; // '/scratch/run-42/input/run.sh'
  * ```
  */
 export async function stageInputs(

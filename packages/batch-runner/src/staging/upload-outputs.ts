@@ -34,7 +34,7 @@ export interface UploadSummary {
  *
  * @example
  * ```ts
- * await uploadOutputs({ outputDir: '/work/out', destination: { bucket: 'results', key: 'out/job-42/' }, last: ['time.log'] }, blobsFor, logger, signal);
+ * await uploadOutputs({ outputDir: '/scratch/out', destination: { bucket: 'results', key: 'out/job-42/' }, last: ['time.log'] }, blobsFor, logger, signal);
  * ```
  */
 export async function uploadOutputs(
